@@ -1,0 +1,58 @@
+"""The application factory: wires the extensions, security, scope, audit and views."""
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, template_folder=str(ROOT / "views" / "templates"),
+                static_folder=str(ROOT / "app" / "static"), instance_path=str(ROOT / "instance"))
+    app.config.from_object("config")
+    if test_config:
+        app.config.update(test_config)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+    os.makedirs(app.config["DATA_DIR"], exist_ok=True)
+
+    from app.extensions import appbuilder, db, migrate
+    import models  # noqa: F401  (every table on the metadata before anything queries)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    with app.app_context():
+        from app import audit, scope
+        scope.install(app)
+        audit.install(app)
+        # The schema comes from migrations only; roles and permissions are synced once it exists.
+        migrated = inspect(db.engine).has_table("ab_permission_view_role")
+        app.config["FAB_UPDATE_PERMS"] = migrated and app.config.get("FAB_UPDATE_PERMS", True)
+        appbuilder.update_perms = app.config["FAB_UPDATE_PERMS"]
+        appbuilder.init_app(app, db.session)
+        import views
+        views.register(appbuilder)
+
+    from app import cli  # noqa: E402
+    cli.register(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record):
+    """SQLite enforces foreign keys only when asked, per connection."""
+    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def sync_security(app):
+    """Create the declared roles and every view's permissions (after a migration on a new database)."""
+    from app.extensions import appbuilder
+    with app.app_context():
+        appbuilder.update_perms = True
+        appbuilder.sm.create_db()
+        appbuilder.add_permissions(update_perms=True)

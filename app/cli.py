@@ -1,0 +1,21 @@
+"""CLI commands: `flask --app run seed-demo`, `flask --app run sync-security`."""
+import click
+
+
+def register(app):
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Create the demo institutions, accounts and register (idempotent)."""
+        from app import demo, sync_security
+        from flask import current_app
+        sync_security(current_app)
+        counts = demo.seed()
+        click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+    @app.cli.command("sync-security")
+    def sync():
+        """Create the declared roles and all view permissions."""
+        from app import sync_security
+        from flask import current_app
+        sync_security(current_app)
+        click.echo("roles and permissions synced")

@@ -1,0 +1,63 @@
+"""Roles as data: each role is an explicit list of (view, permission) pairs, read by FAB at start-up.
+
+View and menu names are regular expressions (FAB matches them with re.match). "What can a
+reviewer do" is answered here and nowhere else.
+"""
+
+ADMIN = "Admin"
+REVIEWER = "RegistryReviewer"
+INSTITUTION_ADMIN = "InstitutionAdmin"
+OPERATOR = "InstitutionOperator"
+CONFIGURATOR = "Configurator"
+PUBLIC = "Public"
+
+# Roles whose every query is confined to the user's own institution (enforced in app/scope.py).
+INSTITUTION_ROLES = frozenset({INSTITUTION_ADMIN, OPERATOR})
+
+READ = "can_list|can_show"
+WRITE = "can_list|can_show|can_add|can_edit|can_delete|can_download"
+
+_REGISTER_VIEWS = "ParcelView|BuildingView|UnitView|RightView|MortgageView|PreNoticeView|PartyView"
+
+FAB_ROLES = {
+    REVIEWER: [
+        [f"({_REGISTER_VIEWS})$", WRITE],
+        ["InstitutionView$", READ + "|can_edit"],
+        ["CaseView$", READ],
+        ["Review.*", ".*"],
+        ["Workbench.*", "can_.*"],
+        ["SmsOutboxView$", READ],
+        ["Office|Query|System|Workbench|Review.*|Cases|Mortgages|PreNotices|Rights|Units|Buildings|Parcels|Parties|Institutions|SmsOutbox", "menu_access"],
+        ["UserInfoEditView|Settings.*", "can_.*"],
+    ],
+    INSTITUTION_ADMIN: [
+        ["InstitutionView$", READ + "|can_edit"],
+        ["OperatorView$", WRITE],
+        ["CaseView$", READ],
+        ["MortgageView$|PreNoticeView$", READ],
+        ["AuditLogView$", READ],
+        ["Workbench.*", "can_.*"],
+        ["Desk.*", "can_.*"],
+        ["Institutions|Operators|Cases|Mortgages|PreNotices|AuditLog|Workbench|Apply|Office|Query|System|Desk.*", "menu_access"],
+        ["UserInfoEditView|Settings.*", "can_.*"],
+    ],
+    OPERATOR: [
+        ["InstitutionView$", READ],
+        ["CaseView$", READ],
+        ["MortgageView$|PreNoticeView$", READ],
+        ["Workbench.*", "can_.*"],
+        ["Desk.*", "can_.*"],
+        ["Institutions|Cases|Mortgages|PreNotices|Workbench|Apply|Office|Query|System|Desk.*", "menu_access"],
+        ["UserInfoEditView|Settings.*", "can_.*"],
+    ],
+    CONFIGURATOR: [
+        ["RuleConsole.*", ".*"],
+        ["Rules|Configuration", "menu_access"],
+        ["UserInfoEditView|Settings.*", "can_.*"],
+    ],
+    PUBLIC: [
+        ["PublicService.*", "can_.*"],
+        ["PublicServices|Query|MyAppointments", "menu_access"],
+        ["UserInfoEditView|Settings.*", "can_.*"],
+    ],
+}

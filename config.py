@@ -1,0 +1,65 @@
+"""Settings. Every value can be overridden by an environment variable named REGISTRY_<KEY>."""
+import os
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env(key, default):
+    """Read REGISTRY_<key>, converted to the type of the default."""
+    raw = os.environ.get(f"REGISTRY_{key}")
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+SECRET_KEY = env("SECRET_KEY", "dev-only-secret-key-change-me-0123456789abcdef")
+JWT_SECRET_KEY = env("JWT_SECRET_KEY", "dev-only-jwt-secret-change-me-0123456789abcdef")
+SQLALCHEMY_DATABASE_URI = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'registry.db'}")
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+DATA_DIR = env("DATA_DIR", str(BASE_DIR / "instance" / "files"))
+RULES_DIR = env("RULES_DIR", str(BASE_DIR / "rules"))
+
+APP_NAME = env("APP_NAME", "不动产登记网上一窗办事平台")
+APP_THEME = ""
+FAB_BASE_TEMPLATE = "layout.html"
+FAB_INDEX_VIEW = "views.home.HomeIndexView"
+FAB_SECURITY_MANAGER_CLASS = "app.security.RegistrySecurityManager"
+FAB_UPDATE_PERMS = True
+FAB_ADD_SECURITY_API = False
+FAB_API_SWAGGER_UI = False
+FAB_SAFE_REDIRECT_HOSTS = ["127.0.0.1", "localhost"]
+AUTH_TYPE = AUTH_DB
+AUTH_USER_REGISTRATION = False
+AUTH_ROLE_ADMIN = "Admin"
+AUTH_ROLE_PUBLIC = "Anonymous"
+AUTH_RATE_LIMITED = False
+
+WTF_CSRF_ENABLED = env("CSRF_ENABLED", True)
+WTF_CSRF_TIME_LIMIT = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", False)
+PERMANENT_SESSION_LIFETIME = env("SESSION_MINUTES", 30) * 60
+MAX_CONTENT_LENGTH = env("MAX_UPLOAD_MB", 50) * 1024 * 1024
+
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_FOLDER = str(BASE_DIR / "translations")
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "中文"},
+    "en": {"flag": "gb", "name": "English"},
+}
+
+# Roles, their permissions and which of them are confined to one institution: app/roles.py
+from app.roles import FAB_ROLES  # noqa: E402
+
+# Certificate numbers: province abbreviation, city and sequence width (domain.md)
+REGISTRY_PROVINCE = env("PROVINCE", "湘")
+REGISTRY_CITY = env("CITY", "长沙市")
+CERTIFICATE_SEQUENCE_WIDTH = env("CERTIFICATE_SEQUENCE_WIDTH", 7)

@@ -1,0 +1,16 @@
+"""All models, imported so that Alembic and the app see one complete metadata (FAB's Model.metadata)."""
+from .appointment import Appointment, AppointmentSlot  # noqa: F401
+from .audit import AuditLog  # noqa: F401
+from .case import Case, CaseHistory, CaseParty, CaseUnit, Material  # noqa: F401
+from .certificate import ArchiveProof, Certificate  # noqa: F401
+from .counter import Counter  # noqa: F401
+from .institution import Institution, Operator, OperatorCertificate  # noqa: F401
+from .messaging import OneTimeCode, SmsMessage  # noqa: F401
+from .party import Party  # noqa: F401
+from .payment import Payment  # noqa: F401
+from .property import Building, Parcel, Unit  # noqa: F401
+from .rights import Mortgage, MortgageParty, PreNotice, PreNoticeParty, Right, RightHolder  # noqa: F401
+from .rulebook import RuleVersion  # noqa: F401
+
+SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,
+                 Mortgage, PreNotice, Payment, Certificate, ArchiveProof, AuditLog)

@@ -1,0 +1,29 @@
+"""The audit log: who did what, when, from where, with the row's values before and after."""
+import datetime as dt
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import utcnow
+
+
+class AuditLog(Model):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    username: Mapped[Optional[str]] = mapped_column(String(128), index=True)
+    institution_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    ip: Mapped[Optional[str]] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    object_type: Mapped[Optional[str]] = mapped_column(String(60), index=True)
+    object_id: Mapped[Optional[str]] = mapped_column(String(40))
+    summary: Mapped[Optional[str]] = mapped_column(String(300))
+    before: Mapped[Optional[dict]] = mapped_column(JSON)
+    after: Mapped[Optional[dict]] = mapped_column(JSON)
+
+    @classmethod
+    def scope_clause(cls, institution_id):
+        return cls.institution_id == institution_id

@@ -1,0 +1,82 @@
+"""Institutions (banks, developers) and their operators (FAB users bound to an institution)."""
+import datetime as dt
+from typing import Optional
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Audited, Timestamps, utcnow
+
+INSTITUTION_KINDS = ("bank", "developer", "other")
+INSTITUTION_STATUSES = ("pending", "approved", "rejected", "disabled")
+OPERATOR_STATUSES = ("active", "departed")
+
+
+class Institution(Audited, Timestamps, Model):
+    __tablename__ = "institution"
+    __table_args__ = (
+        CheckConstraint("kind IN ('bank','developer','other')", name="ck_institution_kind"),
+        CheckConstraint("status IN ('pending','approved','rejected','disabled')", name="ck_institution_status"),
+        CheckConstraint("length(uscc) = 18", name="ck_institution_uscc_len"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="bank")
+    uscc: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
+    legal_person: Mapped[str] = mapped_column(String(60), nullable=False)
+    legal_person_id_number: Mapped[Optional[str]] = mapped_column(String(18))
+    contact_name: Mapped[Optional[str]] = mapped_column(String(60))
+    contact_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    address: Mapped[Optional[str]] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    ca_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    review_opinion: Mapped[Optional[str]] = mapped_column(Text)
+
+    @classmethod
+    def scope_clause(cls, institution_id):
+        return cls.id == institution_id
+
+    def __str__(self):
+        return self.name
+
+
+class Operator(User):
+    """A platform account. Institution users carry institution_id; registry staff and the public do not."""
+
+    __tablename__ = "ab_user"
+    __table_args__ = {"extend_existing": True}
+    institution_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("institution.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active", server_default="active")
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    id_number: Mapped[Optional[str]] = mapped_column(String(18))
+    font_size: Mapped[Optional[str]] = mapped_column(String(8))
+    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    session_nonce: Mapped[Optional[str]] = mapped_column(String(32))
+    institution = relationship(Institution, foreign_keys=[institution_id], lazy="joined")
+
+    @classmethod
+    def scope_clause(cls, institution_id):
+        return cls.institution_id == institution_id
+
+
+class OperatorCertificate(Audited, Model):
+    """The X.509 certificate bound to an operator for CA login (one per operator)."""
+
+    __tablename__ = "operator_certificate"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operator_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), unique=True, nullable=False)
+    institution_id: Mapped[int] = mapped_column(Integer, ForeignKey("institution.id"), index=True, nullable=False)
+    pem: Mapped[str] = mapped_column(Text, nullable=False)
+    subject: Mapped[str] = mapped_column(String(400), nullable=False)
+    issuer: Mapped[str] = mapped_column(String(400), nullable=False)
+    serial: Mapped[str] = mapped_column(String(80), nullable=False)
+    not_before: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    not_after: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    bound_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    operator = relationship(Operator, backref="certificate")
+
+    @classmethod
+    def scope_clause(cls, institution_id):
+        return cls.institution_id == institution_id

@@ -1,0 +1,29 @@
+"""Payment orders for registration fees (paid through the payment adapter)."""
+import datetime as dt
+from decimal import Decimal
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Audited, InstitutionOwned, utcnow
+from .case import Case
+
+
+class Payment(Audited, InstitutionOwned, Model):
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="ck_payment_amount"),
+        CheckConstraint("status IN ('pending','paid','refunded','cancelled')", name="ck_payment_status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    case_id: Mapped[int] = mapped_column(Integer, ForeignKey("case_file.id"), nullable=False, index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
+    items: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    provider_ref: Mapped[Optional[str]] = mapped_column(String(80), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    paid_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    case = relationship(Case, backref="payments")

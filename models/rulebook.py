@@ -1,0 +1,23 @@
+"""Versions of each business type's rules. Files in rules/ are imported as version 1; edits add versions."""
+import datetime as dt
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import utcnow
+
+
+class RuleVersion(Model):
+    __tablename__ = "rule_version"
+    __table_args__ = (UniqueConstraint("business_key", "version", name="uq_rule_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_key: Mapped[str] = mapped_column(String(60), nullable=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    author_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    author_name: Mapped[str] = mapped_column(String(128), nullable=False, default="system")
+    note: Mapped[Optional[str]] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -1,0 +1,83 @@
+"""Fixtures: one migrated, seeded app per session (SQLite by default, PostgreSQL when
+REGISTRY_TEST_DATABASE_URL is set), a test client with a login helper, and a live server for the browser."""
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+TMP = Path(tempfile.mkdtemp(prefix="registry-test-"))
+DATABASE_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL", f"sqlite:///{TMP / 'test.db'}")
+os.environ["REGISTRY_DATABASE_URL"] = DATABASE_URL
+os.environ["REGISTRY_DATA_DIR"] = str(TMP / "files")
+
+
+def _reset_postgres(url):
+    from sqlalchemy import create_engine, text
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The application on a database migrated from empty and seeded with the demo data."""
+    if DATABASE_URL.startswith("postgresql"):
+        _reset_postgres(DATABASE_URL)
+    from flask_migrate import upgrade
+
+    from app import create_app, demo, sync_security
+    application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
+                              "DATA_DIR": str(TMP / "files"), "WTF_CSRF_ENABLED": False})
+    with application.app_context():
+        upgrade()
+    sync_security(application)
+    with application.app_context():
+        demo.seed()
+    yield application
+
+
+@pytest.fixture
+def db(app):
+    from app.extensions import db as database
+    with app.app_context():
+        yield database
+        database.session.rollback()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username, password=None):
+        from app.demo import DEMO_PASSWORD
+        self.client.get("/logout/")
+        return self.client.post("/login/", data={"username": username, "password": password or DEMO_PASSWORD},
+                                follow_redirects=True)
+
+
+@pytest.fixture
+def client(app):
+    with app.test_client() as c:
+        c.auth = Auth(c)
+        yield c
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served from a thread on a free port, for the browser tests."""
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run"]}

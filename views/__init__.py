@@ -1,0 +1,25 @@
+"""Registers every view under the menus of the Hunan manual: 业务申请, 业务办公, 业务查询, 系统管理."""
+from flask_babel import lazy_gettext as _l
+
+from .cases import CaseView
+from .institutions import InstitutionView, OperatorView
+from .register import BuildingView, MortgageView, ParcelView, PartyView, PreNoticeView, RightView, UnitView
+from .system import AuditLogView, SmsOutboxView
+
+OFFICE, QUERY, SYSTEM = "Office", "Query", "System"
+
+
+def register(appbuilder):
+    add = appbuilder.add_view
+    add(CaseView, "Cases", label=_l("Cases"), icon="fa-folder-open", category=OFFICE, category_label=_l("Business office"))
+    add(MortgageView, "Mortgages", label=_l("Mortgages"), icon="fa-university", category=QUERY, category_label=_l("Business query"))
+    add(PreNoticeView, "PreNotices", label=_l("Pre-notices"), icon="fa-bell", category=QUERY)
+    add(RightView, "Rights", label=_l("Ownership rights"), icon="fa-certificate", category=QUERY)
+    add(UnitView, "Units", label=_l("Units"), icon="fa-home", category=QUERY)
+    add(BuildingView, "Buildings", label=_l("Buildings"), icon="fa-building", category=QUERY)
+    add(ParcelView, "Parcels", label=_l("Parcels"), icon="fa-map", category=QUERY)
+    add(PartyView, "Parties", label=_l("Parties"), icon="fa-users", category=QUERY)
+    add(InstitutionView, "Institutions", label=_l("Institution information"), icon="fa-bank", category=SYSTEM, category_label=_l("System management"))
+    add(OperatorView, "Operators", label=_l("Operator management"), icon="fa-user", category=SYSTEM)
+    add(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history", category=SYSTEM)
+    add(SmsOutboxView, "SmsOutbox", label=_l("SMS outbox"), icon="fa-envelope", category=SYSTEM)

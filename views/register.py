@@ -1,0 +1,110 @@
+"""CRUD over the register the registry maintains: parcels, buildings, units, parties, rights."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from app import validators
+from app.vocab import (ID_TYPE, MORTGAGE_KIND, MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_KIND, PRE_NOTICE_STATUS,
+                       RIGHT_STATUS, SHARE_MODE, UNIT_USE, formatter, select)
+from models import Building, Mortgage, Parcel, Party, PreNotice, Right, Unit
+
+from .base import LABELS, RegistryModelView
+
+
+class ParcelView(RegistryModelView):
+    datamodel = SQLAInterface(Parcel)
+    list_columns = ["code", "location", "area", "land_use"]
+    search_columns = ["code", "location", "land_use"]
+    add_columns = edit_columns = ["code", "location", "area", "land_use"]
+
+
+class BuildingView(RegistryModelView):
+    datamodel = SQLAInterface(Building)
+    list_columns = ["name", "number", "parcel", "floors", "survey_number"]
+    search_columns = ["name", "number", "parcel", "survey_number"]
+    add_columns = edit_columns = ["parcel", "number", "name", "floors", "survey_number"]
+    validators_columns = {"survey_number": [validators.wtforms("survey_number")]}
+
+
+class UnitView(RegistryModelView):
+    datamodel = SQLAInterface(Unit)
+    list_columns = ["unit_code", "location", "room", "floor", "area", "use", "mortgaged", "pre_noticed", "sealed"]
+    search_columns = ["unit_code", "location", "room", "building", "use", "mortgaged", "pre_noticed", "sealed"]
+    add_columns = edit_columns = ["building", "unit_code", "survey_number", "location", "room", "floor", "area",
+                                  "use", "mortgaged", "pre_noticed", "sealed", "objected"]
+    validators_columns = {"unit_code": [validators.wtforms("unit_code")],
+                          "survey_number": [validators.wtforms("survey_number")]}
+    add_form_extra_fields = edit_form_extra_fields = {"use": select(LABELS["use"], UNIT_USE)}
+    formatters_columns = {"use": formatter(UNIT_USE)}
+
+
+class PartyView(RegistryModelView):
+    datamodel = SQLAInterface(Party)
+    list_columns = ["name", "kind", "id_type", "id_number", "phone"]
+    search_columns = ["name", "id_number", "phone"]
+    add_columns = edit_columns = ["kind", "name", "id_type", "id_number", "phone", "address"]
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": select(LABELS["kind"], PARTY_KIND), "id_type": select(LABELS["id_type"], ID_TYPE)}
+    validators_columns = {"phone": [validators.wtforms("mobile")]}
+    formatters_columns = {"kind": formatter(PARTY_KIND), "id_type": formatter(ID_TYPE)}
+
+    def pre_add(self, item):
+        _check_identity(item)
+
+    def pre_update(self, item):
+        _check_identity(item)
+
+
+def _check_identity(party):
+    """ID cards and credit codes carry check digits; other documents are taken as typed."""
+    check = {"1": validators.id_card, "6": validators.uscc}.get(party.id_type)
+    if check:
+        party.id_number = check(party.id_number)
+
+
+class RightView(RegistryModelView):
+    datamodel = SQLAInterface(Right)
+    list_columns = ["certificate_number", "unit", "share_mode", "status", "registered_at"]
+    search_columns = ["certificate_number", "status", "registered_at"]
+    add_columns = edit_columns = ["unit", "certificate_number", "share_mode", "status"]
+    validators_columns = {"certificate_number": [validators.wtforms("certificate_number")]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "share_mode": select(LABELS["share_mode"], SHARE_MODE), "status": select(LABELS["status"], RIGHT_STATUS)}
+    formatters_columns = {"share_mode": formatter(SHARE_MODE), "status": formatter(RIGHT_STATUS)}
+
+
+class MortgageView(RegistryModelView):
+    datamodel = SQLAInterface(Mortgage)
+    list_columns = ["proof_number", "unit", "mortgagee_name", "kind", "secured_amount", "maximum_amount",
+                    "term_start", "term_end", "rank", "status"]
+    search_columns = ["proof_number", "mortgagee_name", "kind", "status", "term_end"]
+    add_columns = edit_columns = ["unit", "institution", "mortgagee_name", "kind", "secured_amount",
+                                  "maximum_amount", "collateral_value", "term_start", "term_end", "rank", "scope",
+                                  "transfer_restricted", "proof_number", "status"]
+    show_columns = add_columns + ["registered_at", "cancelled_at"]
+    validators_columns = {"proof_number": [validators.wtforms("proof_number")]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": select(LABELS["kind"], MORTGAGE_KIND), "status": select(LABELS["status"], MORTGAGE_STATUS)}
+    formatters_columns = {"kind": formatter(MORTGAGE_KIND), "status": formatter(MORTGAGE_STATUS)}
+
+    def pre_add(self, item):
+        _check_mortgage(item)
+
+    def pre_update(self, item):
+        _check_mortgage(item)
+
+
+def _check_mortgage(m):
+    validators.date_range(m.term_start, m.term_end)
+    for amount in (m.secured_amount, m.maximum_amount, m.collateral_value):
+        if amount is not None:
+            validators.money(amount)
+
+
+class PreNoticeView(RegistryModelView):
+    datamodel = SQLAInterface(PreNotice)
+    list_columns = ["proof_number", "unit", "kind", "amount", "status", "registered_at"]
+    search_columns = ["proof_number", "kind", "status"]
+    add_columns = edit_columns = ["unit", "institution", "kind", "proof_number", "amount", "status"]
+    validators_columns = {"proof_number": [validators.wtforms("proof_number")]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": select(LABELS["kind"], PRE_NOTICE_KIND), "status": select(LABELS["status"], PRE_NOTICE_STATUS)}
+    formatters_columns = {"kind": formatter(PRE_NOTICE_KIND), "status": formatter(PRE_NOTICE_STATUS)}

@@ -9,13 +9,19 @@ from sqlalchemy.engine import Engine
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def translation_dirs():
+    """translations/ and each area catalog under it (translations/<area>/{zh,en}), all in the messages domain."""
+    top = ROOT / "translations"
+    return [top] + sorted(d for d in top.iterdir() if d.is_dir() and (d / "zh").is_dir() and d.name not in ("zh", "en"))
+
+
 def create_app(test_config=None):
     app = Flask(__name__, template_folder=str(ROOT / "views" / "templates"),
                 static_folder=str(ROOT / "app" / "static"), instance_path=str(ROOT / "instance"))
     app.config.from_object("config")
     if test_config:
         app.config.update(test_config)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in translation_dirs())
     os.makedirs(app.config["DATA_DIR"], exist_ok=True)
 
     from app.extensions import appbuilder, db, migrate

@@ -1,0 +1,245 @@
+"""Excel batch entry: a template per business built from its rules' per-unit fields, and an
+all-or-nothing import that lists every bad cell (row, column, message).
+
+Field parsing (parse_value / validate_values) lives here too because the case form and the import
+must accept exactly the same values. openpyxl parses XML safely only with defusedxml installed
+(it is a dependency); the zip container is checked before openpyxl opens it so a zip bomb or a
+non-workbook is refused with a message instead of exhausting memory.
+"""
+import datetime as dt
+import io
+import zipfile
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from app import validators
+
+MAX_MEMBERS = 200
+MAX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_ROWS = 5000
+UNIT_CODE_COLUMN = "unit_code"
+TRUE = {"1", "true", "yes", "y", "是", "√", "✓"}
+FALSE = {"0", "false", "no", "n", "否", ""}
+
+
+class ExcelError(ValueError):
+    """The workbook was refused; .errors is a list of (row, column, message)."""
+
+    def __init__(self, message, errors=()):
+        super().__init__(message)
+        self.errors = list(errors)
+
+
+def _label(obj, lang="zh"):
+    label = getattr(obj, "label", None) or getattr(obj, "name", None) or {}
+    if isinstance(label, dict):
+        return label.get(lang) or label.get("zh") or label.get("en") or ""
+    return str(label)
+
+
+def field_label(field):
+    from flask_babel import get_locale
+    return _label(field, str(get_locale() or "zh")[:2]) or field.field
+
+
+# ---- values -----------------------------------------------------------------------------------
+
+def parse_value(field, raw, vocab_codes=None):
+    """One raw value (form text or Excel cell) to its stored JSON form; raises ValidationFailed."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    kind = field.type
+    if kind == "money":
+        return str(validators.money(raw))
+    if kind == "date":
+        if isinstance(raw, dt.datetime):
+            return raw.date().isoformat()
+        if isinstance(raw, dt.date):
+            return raw.isoformat()
+        try:
+            return dt.date.fromisoformat(str(raw).strip().replace("/", "-")[:10]).isoformat()
+        except ValueError:
+            raise validators.ValidationFailed(_("Date must be written as YYYY-MM-DD")) from None
+    if kind == "integer":
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise validators.ValidationFailed(_("Must be a whole number")) from None
+    if kind == "boolean":
+        text = str(raw).strip().lower()
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        raise validators.ValidationFailed(_("Must be yes or no"))
+    text = str(raw).strip()
+    if kind == "choice" and vocab_codes is not None:
+        if text not in vocab_codes:
+            # Excel users type the Chinese name more often than the code: accept either.
+            by_name = {name: code for code, name in vocab_codes.items()}
+            if text in by_name:
+                return by_name[text]
+            raise validators.ValidationFailed(_("Not one of the allowed choices: %(choices)s",
+                                                choices=", ".join(vocab_codes.values())))
+    if kind == "id_number":
+        text = validators.id_or_uscc(text)
+    if field.validator:
+        result = validators.REGISTRY[field.validator](text)
+        text = str(result) if isinstance(result, Decimal) else result
+    return text
+
+
+def vocab_codes(field):
+    """code -> label for a choice field, from the rules' vocabulary."""
+    if field.type != "choice" or not field.vocabulary:
+        return None
+    from app import rulebook
+    from flask_babel import get_locale
+    lang = str(get_locale() or "zh")[:2]
+    return {item.code: (item.name.get(lang) or item.name.get("zh")) for item in rulebook.vocabulary(field.vocabulary)}
+
+
+def validate_values(fields, raw: dict) -> tuple[dict, dict]:
+    """Parse every field of one record; returns (values, errors{field: message}).
+
+    required, required_when and after are rules-level conditions checked here, once, for both the
+    form and the import.
+    """
+    values, errors = {}, {}
+    for f in fields:
+        try:
+            values[f.field] = parse_value(f, raw.get(f.field), vocab_codes(f))
+        except validators.ValidationFailed as exc:
+            errors[f.field] = str(exc)
+            values[f.field] = raw.get(f.field)
+    for f in fields:
+        if f.field in errors:
+            continue
+        needed = f.required or (f.required_when and all(
+            str(values.get(k) or "") == str(v) for k, v in f.required_when.items()))
+        if needed and values.get(f.field) in (None, ""):
+            errors[f.field] = _("This field is required")
+        after = getattr(f, "after", None)
+        if after and values.get(f.field) and values.get(after) and after not in errors:
+            if str(values[f.field]) <= str(values[after]):
+                errors[f.field] = _("Must be after %(other)s", other=next(
+                    (field_label(o) for o in fields if o.field == after), after))
+    return values, errors
+
+
+# ---- template ---------------------------------------------------------------------------------
+
+def build_template(business, rows=()) -> bytes:
+    """The per-business import sheet: unit code, then every per-unit field of the rules."""
+    fields = list(business.form.per_unit)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "units"
+    header = [_("Unit code")] + [field_label(f) for f in fields]
+    ws.append(header)
+    ws.append([UNIT_CODE_COLUMN] + [f.field for f in fields])  # machine names keep the import stable
+    bold = Font(bold=True)
+    for cell in ws[1]:
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for col, f in enumerate(fields, start=2):
+        hint = _hint(f)
+        if hint:
+            ws.cell(row=1, column=col).comment = Comment(hint, "registry")
+        ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = 18
+    ws.column_dimensions["A"].width = 32
+    for row in rows:
+        ws.append(list(row))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _hint(f):
+    codes = vocab_codes(f)
+    parts = [_("required")] if f.required else []
+    if codes:
+        parts.append(" / ".join(f"{k}={v}" for k, v in codes.items()))
+    if f.type == "date":
+        parts.append("YYYY-MM-DD")
+    if f.type == "money":
+        parts.append(_("amount in yuan, two decimals"))
+    return "; ".join(parts)
+
+
+# ---- import -----------------------------------------------------------------------------------
+
+def check_container(data: bytes) -> None:
+    """Refuse what is not a reasonable .xlsx before openpyxl inflates it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise ExcelError(_("The workbook has too many parts (%(n)d)", n=len(infos)))
+            if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
+                raise ExcelError(_("The workbook is too large once uncompressed"))
+            if "[Content_Types].xml" not in zf.namelist():
+                raise ExcelError(_("The file is not an Excel workbook (.xlsx)"))
+    except zipfile.BadZipFile:
+        raise ExcelError(_("The file is not an Excel workbook (.xlsx)")) from None
+
+
+def read_rows(business, data: bytes, progress=None) -> list[dict]:
+    """Validate every row; returns [{"unit_code", "row", "values"}] or raises ExcelError with all errors.
+
+    Nothing is written here: the caller applies the rows only when this returns.
+    """
+    check_container(data)
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds; to the user they all mean "not readable"
+        raise ExcelError(_("The workbook could not be read; please use the downloaded template")) from None
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        next(rows, None)  # the human header
+        names = [str(c).strip() if c is not None else "" for c in (next(rows, None) or ())]
+        fields = list(business.form.per_unit)
+        expected = [UNIT_CODE_COLUMN] + [f.field for f in fields]
+        if names[:len(expected)] != expected:
+            raise ExcelError(_("The columns do not match this business's template; please download it again"))
+        letters = _column_letters(len(expected))
+        labels = {f.field: field_label(f) for f in fields}
+        errors, result, seen = [], [], {}
+        for number, row in enumerate(rows, start=3):
+            if row is None or all(v in (None, "") for v in row):
+                continue
+            if len(result) >= MAX_ROWS:
+                raise ExcelError(_("At most %(n)d rows can be imported at once", n=MAX_ROWS))
+            record = dict(zip(expected, row))
+            code = str(record.get(UNIT_CODE_COLUMN) or "").strip().upper()
+            try:
+                validators.unit_code(code)
+            except validators.ValidationFailed as exc:
+                errors.append((number, f"A ({_('Unit code')})", str(exc)))
+            if code in seen:
+                errors.append((number, f"A ({_('Unit code')})", _("Same unit as row %(row)d", row=seen[code])))
+            seen.setdefault(code, number)
+            values, bad = validate_values(fields, record)
+            for i, f in enumerate(fields, start=1):
+                if f.field in bad:
+                    errors.append((number, f"{letters[i]} ({labels[f.field]})", bad[f.field]))
+            result.append({"row": number, "unit_code": code, "values": values})
+            if progress and number % 100 == 0:
+                progress(number)
+        if errors:
+            raise ExcelError(_("%(n)d error(s) found; nothing was imported", n=len(errors)), errors)
+        if not result:
+            raise ExcelError(_("The workbook has no data rows"))
+        return result
+    finally:
+        wb.close()
+
+
+def _column_letters(n):
+    from openpyxl.utils import get_column_letter
+    return [get_column_letter(i) for i in range(1, n + 1)]

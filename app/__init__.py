@@ -2,7 +2,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, abort
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
@@ -40,6 +40,13 @@ def create_app(test_config=None):
         appbuilder.init_app(app, db.session)
         import views
         views.register(appbuilder)
+
+    @app.url_value_preprocessor
+    def _primary_keys_in_range(endpoint, values):
+        """A key beyond 64 bits cannot exist; answer 404 rather than let the driver overflow (a 500)."""
+        pk = (values or {}).get("pk")
+        if isinstance(pk, str) and pk.lstrip("-").isdigit() and abs(int(pk)) >= 2**63:
+            abort(404)
 
     from app import cli  # noqa: E402
     cli.register(app)

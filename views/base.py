@@ -1,5 +1,8 @@
-"""The base of every CRUD view: paging, labels, and turning domain errors into form messages."""
+"""The base of every CRUD view: paging, shared labels, and forms that accept an unticked box."""
 from flask_appbuilder import ModelView
+from wtforms import BooleanField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, InputRequired
 
 from .labels import LABELS
 
@@ -7,6 +10,16 @@ from .labels import LABELS
 class RegistryModelView(ModelView):
     page_size = 20
     label_columns = LABELS
+
+    def _init_forms(self):
+        """FAB marks NOT NULL booleans as required, which refuses 'False'; the column default covers None."""
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            for name in dir(form):
+                field = getattr(form, name, None)
+                if isinstance(field, UnboundField) and issubclass(field.field_class, BooleanField):
+                    field.kwargs["validators"] = [v for v in field.kwargs.get("validators", [])
+                                                  if not isinstance(v, (DataRequired, InputRequired))]
 
 
 class ReadOnlyModelView(RegistryModelView):

@@ -1,0 +1,39 @@
+# Two commands matter: `make run` and `make test` (see README.md).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Database tests that also run against PostgreSQL in CI (REGISTRY_TEST_DATABASE_URL set by .ci/run).
+DB_TESTS := tests/test_models.py tests/test_isolation.py tests/test_migrations.py tests/test_demo.py tests/test_workflow.py
+
+.PHONY: setup i18n db run test test-postgres bench clean
+
+$(BIN)/.installed: requirements.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+setup: $(BIN)/.installed i18n
+
+i18n: $(BIN)/.installed
+	$(BIN)/python -m app.i18n compile
+
+db: setup
+	$(BIN)/flask --app run db upgrade
+	$(BIN)/flask --app run seed-demo
+
+run: db
+	$(BIN)/python run.py
+
+test: setup
+	$(BIN)/pytest -q
+
+test-postgres: setup
+	$(BIN)/pytest -q $(wildcard $(DB_TESTS))
+
+bench: db
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) instance

@@ -61,3 +61,7 @@ FAB_ROLES = {
         ["UserInfoEditView|Settings.*", "can_.*"],
     ],
 }
+
+# Every role reaches its personal settings (个人设置) from the System menu (views/accounts.py).
+for _perms in FAB_ROLES.values():
+    _perms.append(["PersonalSettings|System", "menu_access"])

@@ -1,6 +1,7 @@
 """Registers every view under the menus of the Hunan manual: 业务申请, 业务办公, 业务查询, 系统管理."""
 from flask_babel import lazy_gettext as _l
 
+from . import accounts
 from .cases import CaseView
 from .institutions import InstitutionView, OperatorView
 from .register import BuildingView, MortgageView, ParcelView, PartyView, PreNoticeView, RightView, UnitView
@@ -23,3 +24,4 @@ def register(appbuilder):
     add(OperatorView, "Operators", label=_l("Operator management"), icon="fa-user", category=SYSTEM)
     add(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history", category=SYSTEM)
     add(SmsOutboxView, "SmsOutbox", label=_l("SMS outbox"), icon="fa-envelope", category=SYSTEM)
+    accounts.register(appbuilder)

@@ -1,0 +1,323 @@
+"""Signing in (CA certificate / account / LDAP tabs), public and institution registration, forgotten
+passwords, the registry's review of registrations, and personal settings.
+
+The login view replaces FAB's (RegistrySecurityManager.authdbview) and keeps POST /login/ for
+account + password. Refusals are shown as the message of the LoginRefused raised by app/auth.
+"""
+import secrets
+import uuid
+from pathlib import Path
+
+from flask import current_app, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.views import AuthDBView
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.utils import secure_filename
+
+from app import audit, roles
+from app.auth import LoginRefused, ca, ldap_auth, lockout
+from app.auth.forms import (CaLoginForm, ChangePasswordForm, FontSizeForm, ForgotPasswordForm,
+                            InstitutionRegistrationForm, MyInfoForm, PasswordLoginForm, PublicRegistrationForm)
+from app.extensions import appbuilder, db
+from app.services import sms
+from models import Institution, Operator, OperatorCertificate
+
+RESET_PURPOSE, REGISTER_PURPOSE = "reset_password", "register"
+
+
+def _sm():
+    return appbuilder.sm
+
+
+def registration_dir(institution_id) -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "registrations" / str(int(institution_id))
+
+
+class LoginView(AuthDBView):
+    login_template = "accounts/login.html"
+
+    def _render(self, method="password", form=None):
+        return self.render_template(self.login_template, title=self.title, appbuilder=self.appbuilder,
+                                    form=form or PasswordLoginForm(), ca_form=CaLoginForm(),
+                                    nonce=ca.new_nonce(), method=request.args.get("method", method),
+                                    ldap_enabled=bool(current_app.config.get("REGISTRY_LDAP_URL")),
+                                    driver_url=current_app.config.get("REGISTRY_CA_DRIVER_URL")
+                                    or url_for("AccountsView.ca_driver"))
+
+    def _refused(self, exc, method):
+        flash(str(exc), "danger")
+        return redirect(url_for("LoginView.login", method=method, next=request.args.get("next") or None))
+
+    def _signed_in(self, user, method):
+        _sm().finish_login(user, method)
+        return redirect(get_safe_redirect(request.args.get("next", "")))
+
+    @expose("/login/", methods=["GET", "POST"])
+    def login(self):
+        if g.user is not None and g.user.is_authenticated and request.method == "GET":
+            return redirect(self._get_safe_next_url())
+        form = PasswordLoginForm()
+        if request.method == "POST":
+            if not form.validate_on_submit():
+                return self._render(form=form)
+            try:
+                user = _sm().password_login(form.username.data, form.password.data)
+                if user.institution is not None and user.institution.ca_required:
+                    raise LoginRefused(_("Your institution requires signing in with the CA certificate"))
+            except LoginRefused as exc:
+                return self._refused(exc, "password")
+            return self._signed_in(user, "password")
+        return self._render()
+
+    @expose("/login/ca/", methods=["POST"])
+    def login_ca(self):
+        """CA证书+密码: the password, then the bound certificate, then the signature over our nonce."""
+        form = CaLoginForm()
+        if not form.validate_on_submit():
+            return self._refused(_("Enter the account and password, choose the key and sign again"), "ca")
+        try:
+            nonce = ca.take_nonce()
+            if not form.signature.data:
+                raise LoginRefused(_("No certificate key was read. Install the CA driver and refresh the page"))
+            user = _sm().password_login(form.username.data, form.password.data, method="ca")
+            try:
+                bound = db.session.scalar(select(OperatorCertificate).where(OperatorCertificate.operator_id == user.id))
+                if bound is None:
+                    raise LoginRefused(_("No CA certificate is bound to this account; "
+                                         "ask your institution administrator to bind one"))
+                cert = ca.load_certificate(bound.pem.encode())
+                ca.check_certificate(cert)
+                ca.verify_signature(cert, nonce.encode(), ca.decode_signature(form.signature.data))
+            except LoginRefused as exc:
+                audit.record(db.session, "login_failed", "Operator", user.id, username=user.username,
+                             institution_id=user.institution_id, summary=f"ca: {exc}"[:300])
+                db.session.commit()
+                raise
+        except LoginRefused as exc:
+            return self._refused(exc, "ca")
+        return self._signed_in(user, "ca")
+
+    @expose("/login/ldap/", methods=["POST"])
+    def login_ldap(self):
+        form = PasswordLoginForm()
+        if not form.validate_on_submit():
+            return self._refused(_("Enter the account and password"), "ldap")
+        try:
+            user = self._ldap_user(form.username.data, form.password.data)
+        except LoginRefused as exc:
+            audit.record(db.session, "login_failed", "Operator", None, username=(form.username.data or "")[:128],
+                         summary=f"ldap: {exc}"[:300])
+            db.session.commit()
+            return self._refused(exc, "ldap")
+        return self._signed_in(user, "ldap")
+
+    def _ldap_user(self, username, password):
+        """The local account mirroring the directory entry, its roles synced from the LDAP groups."""
+        sm = _sm()
+        identity = ldap_auth.authenticate(username, password)
+        role_objs = [r for r in (sm.find_role(n) for n in ldap_auth.roles_for(identity)) if r is not None]
+        if not role_objs:
+            raise LoginRefused(_("Your directory account is in no group that has a role on this platform"))
+        user = sm.find_user(username=identity.username)
+        if user is not None and user.institution_id is not None:
+            # Directory accounts are registry staff; never let one take over an institution's account.
+            raise LoginRefused(_("This account belongs to an institution and cannot sign in through the directory"))
+        if user is None:
+            user = sm.add_user(identity.username, identity.first_name or identity.username,
+                               identity.last_name or "-", identity.email or f"{identity.username}@ldap.invalid",
+                               role_objs, password=secrets.token_urlsafe(32))
+            if not user:
+                raise LoginRefused(_("The account could not be created; please contact the administrator"))
+        user.roles = role_objs
+        user.first_name = identity.first_name or user.first_name
+        user.last_name = identity.last_name or user.last_name
+        sm.check_may_sign_in(user, "ldap")
+        return user
+
+
+class AccountsView(BaseView):
+    """Public pages: registration (person and institution), forgotten password, CA driver help."""
+
+    route_base = "/accounts"
+    default_view = "register"
+
+    @expose("/ca-driver/")
+    def ca_driver(self):
+        return self.render_template("accounts/ca_driver.html", appbuilder=self.appbuilder)
+
+    @expose("/register/", methods=["GET", "POST"])
+    def register(self):
+        """Public registration (Beihai 用户注册): mobile + SMS code, name, ID number, password, terms."""
+        form = PublicRegistrationForm()
+        if request.method == "POST" and form.send_code.data:
+            if form.phone.validate(form):
+                if _sm().find_user(username=form.phone.data):
+                    flash(_("This mobile number is already registered; sign in or use Forgot password"), "warning")
+                else:
+                    sms.send_code(form.phone.data, REGISTER_PURPOSE)
+                    db.session.commit()
+                    flash(_("A verification code has been sent to %(phone)s", phone=form.phone.data), "info")
+        elif form.validate_on_submit() and self._register_person(form):
+            flash(_("Registration complete; you can now sign in with your mobile number"), "success")
+            return redirect(url_for("LoginView.login"))
+        return self.render_template("accounts/register.html", appbuilder=self.appbuilder, form=form)
+
+    def _register_person(self, form):
+        if not form.accept_terms.data:
+            form.accept_terms.errors.append(_("Please accept the terms of service"))
+            return False
+        sm = _sm()
+        if sm.find_user(username=form.phone.data):
+            form.phone.errors.append(_("This mobile number is already registered"))
+            return False
+        try:
+            sms.verify_code(form.phone.data, REGISTER_PURPOSE, form.code.data)
+        except sms.CodeError as exc:
+            form.code.errors.append(str(exc))
+            return False
+        name = form.name.data.strip()
+        user = sm.add_user(form.phone.data, name[:1], name[1:] or name, f"{form.phone.data}@public.invalid",
+                           [sm.find_role(roles.PUBLIC)], password=form.password.data)
+        if not user:
+            form.phone.errors.append(_("The account could not be created; please contact the administrator"))
+            return False
+        user.phone, user.id_number = form.phone.data, form.id_number.data
+        audit.record(db.session, "register", "Operator", user.id, username=user.username, summary="public")
+        db.session.commit()
+        return True
+
+    @expose("/register/institution/", methods=["GET", "POST"])
+    def register_institution(self):
+        """法人注册: the institution and its first administrator, pending until the registry approves."""
+        form = InstitutionRegistrationForm()
+        if form.validate_on_submit() and self._register_institution(form):
+            flash(_("Your registration has been submitted. The administrator account works once the registry "
+                    "approves it."), "success")
+            return redirect(url_for("LoginView.login"))
+        return self.render_template("accounts/register_institution.html", appbuilder=self.appbuilder, form=form)
+
+    def _register_institution(self, form):
+        if not form.accept_terms.data:
+            form.accept_terms.errors.append(_("Please accept the terms of service"))
+            return False
+        files = [f for f in form.documents.data or [] if f and f.filename]
+        if not files:
+            form.documents.errors.append(_("Upload at least the business licence"))
+            return False
+        taken = db.session.scalar(select(Institution.id).where(
+            (Institution.uscc == form.uscc.data) | (Institution.name == form.name.data.strip())))
+        if taken:
+            form.uscc.errors.append(_("An institution with this name or credit code is already registered"))
+            return False
+        sm = _sm()
+        if sm.find_user(username=form.username.data) or sm.find_user(email=form.email.data):
+            form.username.errors.append(_("This account or e-mail is already taken"))
+            return False
+        inst = Institution(name=form.name.data.strip(), kind=form.kind.data, uscc=form.uscc.data,
+                           legal_person=form.legal_person.data, legal_person_id_number=form.legal_person_id_number.data,
+                           contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
+                           address=form.address.data, status="pending")
+        db.session.add(inst)
+        db.session.flush()
+        name = form.admin_name.data.strip()
+        admin = Operator(username=form.username.data, email=form.email.data, first_name=name[:1],
+                         last_name=name[1:] or name, password=generate_password_hash(form.password.data),
+                         active=False, institution_id=inst.id, phone=form.admin_phone.data,
+                         roles=[sm.find_role(roles.INSTITUTION_ADMIN)])
+        db.session.add(admin)
+        folder = registration_dir(inst.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            suffix = Path(secure_filename(f.filename)).suffix.lower() or ".bin"
+            f.save(folder / f"{uuid.uuid4().hex}{suffix}")
+        audit.record(db.session, "register_institution", "Institution", inst.id, username=admin.username,
+                     institution_id=inst.id, summary=inst.name)
+        db.session.commit()
+        return True
+
+    @expose("/forgot/", methods=["GET", "POST"])
+    def forgot(self):
+        """找回密码: a code to the account's mobile; a new password also lifts a lockout."""
+        form = ForgotPasswordForm()
+        if request.method == "POST" and form.send_code.data:
+            if form.username.validate(form) and form.phone.validate(form):
+                user = _sm().find_login_user(form.username.data)
+                if user is not None and user.phone == form.phone.data:
+                    sms.send_code(user.phone, RESET_PURPOSE, subject=user.username)
+                    db.session.commit()
+                # The same answer either way, so the page does not tell which accounts exist.
+                flash(_("If the account and mobile number match, a verification code has been sent"), "info")
+        elif form.validate_on_submit() and self._reset(form):
+            flash(_("Your password has been reset and the account unlocked; please sign in"), "success")
+            return redirect(url_for("LoginView.login"))
+        return self.render_template("accounts/forgot.html", appbuilder=self.appbuilder, form=form)
+
+    def _reset(self, form):
+        user = _sm().find_login_user(form.username.data)
+        if user is None or user.phone != form.phone.data:
+            form.code.errors.append(_("The account and mobile number do not match"))
+            return False
+        try:
+            sms.verify_code(user.phone, RESET_PURPOSE, form.code.data, subject=user.username)
+        except sms.CodeError as exc:
+            form.code.errors.append(str(exc))
+            return False
+        user.password = generate_password_hash(form.password.data)
+        lockout.unlock(user)
+        _sm().rotate_session_nonce(user)
+        audit.record(db.session, "password_reset", "Operator", user.id, username=user.username,
+                     institution_id=user.institution_id, summary=_("Password reset by SMS code; account unlocked"))
+        db.session.commit()
+        return True
+
+
+class SettingsView(BaseView):
+    """个人设置: my information, my password (the old one required), my font size."""
+
+    route_base = "/settings"
+    default_view = "index"
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def index(self):
+        user = db.session.get(Operator, g.user.id)
+        info, pwd, font = MyInfoForm(obj=user), ChangePasswordForm(), FontSizeForm(font_size=user.font_size or "normal")
+        if request.method == "POST":
+            if info.save_info.data and info.validate():
+                info.populate_obj(user)
+                self._saved(user, "update_profile", _("Your information has been saved"))
+                return redirect(url_for(".index"))
+            if pwd.change_password.data and pwd.validate() and self._change_password(user, pwd):
+                return redirect(url_for("LoginView.login"))
+            if font.save_font.data and font.validate():
+                user.font_size = None if font.font_size.data == "normal" else font.font_size.data
+                self._saved(user, "update_font_size", _("Font size saved"))
+                return redirect(url_for(".index"))
+        return self.render_template("accounts/settings.html", appbuilder=self.appbuilder, user=user,
+                                    info=info, pwd=pwd, font=font)
+
+    def _saved(self, user, action, message):
+        audit.record(db.session, action, "Operator", user.id)
+        db.session.commit()
+        flash(message, "success")
+
+    def _change_password(self, user, form):
+        if not check_password_hash(user.password or "", form.old_password.data):
+            form.old_password.errors.append(_("The current password is wrong"))
+            return False
+        user.password = generate_password_hash(form.password.data)
+        _sm().rotate_session_nonce(user)  # every session, this one included, must sign in again
+        self._saved(user, "change_password", _("Your password has been changed; please sign in again"))
+        return True
+
+
+def register(appbuilder):
+    appbuilder.add_view_no_menu(AccountsView())
+    appbuilder.add_view(SettingsView, "PersonalSettings", label=_l("Personal settings"), icon="fa-sliders",
+                        category="System")
+    from .registrations import ReviewRegistrationView
+    appbuilder.add_view(ReviewRegistrationView, "ReviewRegistrations", label=_l("Institution registrations"),
+                        icon="fa-check-square-o", category="System")

@@ -24,4 +24,5 @@ def register(appbuilder):
     add(OperatorView, "Operators", label=_l("Operator management"), icon="fa-user", category=SYSTEM)
     add(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history", category=SYSTEM)
     add(SmsOutboxView, "SmsOutbox", label=_l("SMS outbox"), icon="fa-envelope", category=SYSTEM)
+    from . import desk; desk.register(appbuilder)  # noqa: E702  (desk, office, review, workbench)
     accounts.register(appbuilder)

@@ -35,9 +35,11 @@ class ExcelError(ValueError):
 
 
 def _label(obj, lang="zh"):
-    label = getattr(obj, "label", None) or getattr(obj, "name", None) or {}
-    if isinstance(label, dict):
-        return label.get(lang) or label.get("zh") or label.get("en") or ""
+    label = getattr(obj, "label", None) or getattr(obj, "name", None)
+    if label is None:
+        return ""
+    if hasattr(label, "get"):  # the rules' Text (zh/en) or a plain dict in tests
+        return label.get(lang) or label.get("zh") or ""
     return str(label)
 
 

@@ -51,7 +51,8 @@ def sniff(data: bytes) -> str | None:
 
 def check_file(spec, filename: str, data: bytes, max_bytes: int | None = None) -> str:
     """Refuse a file that does not fit the rules' MaterialSpec; returns the normalised extension."""
-    name = spec.name.get("zh") if isinstance(spec.name, dict) else str(spec.name)
+    from flask_babel import get_locale
+    name = spec.name.get(str(get_locale() or "zh")[:2]) or spec.name.get("zh")
     accept = [a.lower().lstrip(".") for a in spec.accept]
     ext = extension(filename)
     if ext not in accept:

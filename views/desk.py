@@ -1,0 +1,215 @@
+"""The institution desk (业务申请 / 业务办公): choose a business, look the property up, start a case,
+and follow one's cases (todo, done, rejected, re-apply). The case page is in desk_case.py, batch
+entry (building table, Excel) in desk_batch.py.
+"""
+from flask import flash, g, make_response, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app import rulebook
+from app.extensions import db
+from app.services import pdf
+from app.validators import ValidationFailed
+from models import Case, CaseHistory, CaseUnit
+
+from . import desk_common as dc
+from .desk_case import DeskCaseView, fire_event
+
+PAGE_SIZE = 20
+
+
+def businesses_by_category():
+    """[(category label, [business])] in the rules' order, for the apply menu and the workbench."""
+    groups = {}
+    for b in rulebook.all_businesses():
+        if g.user and g.user.is_authenticated and b.applicants and not (
+                {r.name for r in g.user.roles} & set(b.applicants) or any(r.name == "Admin" for r in g.user.roles)):
+            continue
+        groups.setdefault(b.category, []).append(b)
+    out = []
+    for category, items in groups.items():
+        try:
+            label = rulebook.label("categories", category) or category
+        except Exception:
+            label = category
+        out.append((label, items))
+    return out
+
+
+class DeskApplyView(BaseView):
+    """业务申请: the businesses grouped by category, then the lookup page of one business."""
+    route_base = "/desk/apply"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self.render_template("desk/apply_index.html", groups=businesses_by_category(), tx=dc.tx)
+
+    @expose("/<key>/", methods=["GET", "POST"])
+    @has_access
+    def lookup(self, key):
+        try:
+            business = rulebook.get(key)
+        except KeyError:
+            return make_response(_("Unknown business"), 404)
+        keys = {k.field: (request.values.get(k.field) or "").strip() for k in business.lookup}
+        candidates, error, status = None, None, 200
+        if any(keys.values()) or request.method == "POST":
+            try:
+                candidates = rulebook.lookup.find_units(business, keys, institution_id=_institution_id())
+                if not candidates:
+                    error = _("Nothing on the register matches these keys")
+            except ValidationFailed as exc:
+                error, status = str(exc), 400
+        body = self.render_template("desk/lookup.html", business=business, keys=keys, candidates=candidates,
+                                    error=error, tx=dc.tx)
+        return make_response(body, status)
+
+    @expose("/<key>/start", methods=["POST"])
+    @has_access
+    def start(self, key):
+        from app.services import workflow
+        try:
+            business = rulebook.get(key)
+        except KeyError:
+            return make_response(_("Unknown business"), 404)
+        unit_ids = [int(u) for u in request.form.getlist("unit_id") if u.isdigit()]
+        back = url_for(".lookup", key=key, **{k.field: request.form.get(k.field, "") for k in business.lookup})
+        if not unit_ids:
+            flash(_("Tick at least one unit that can take this business"), "danger")
+            return redirect(back)
+        try:
+            case = workflow.start_case(business.key, g.user, unit_ids, group_name=request.form.get("group_name") or None)
+            db.session.commit()
+        except workflow.WorkflowError as exc:
+            db.session.rollback()
+            for p in exc.problems or [str(exc)]:
+                flash(str(getattr(p, "message", p)), "danger")
+            return redirect(back)
+        flash(_("Case %(number)s started", number=case.number), "success")
+        return redirect(url_for("DeskCaseView.show", case_id=case.id))
+
+
+def _institution_id():
+    return getattr(g.user, "institution_id", None)
+
+
+def _page_of(query, page):
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.options(selectinload(Case.units).joinedload(CaseUnit.unit),
+                                            selectinload(Case.parties))
+                              .limit(PAGE_SIZE).offset(page * PAGE_SIZE)).unique().all()
+    return rows, total
+
+
+class DeskOfficeView(BaseView):
+    """业务办公: my todo list, the cases I submitted, the rejected ones; batch print."""
+    route_base = "/desk/office"
+    default_view = "todo"
+
+    def _list(self, which, query, title):
+        page = max(0, request.args.get("page", 0, type=int))
+        rows, total = _page_of(query, page)
+        rejections = {}
+        if which == "rejected" and rows:
+            # The latest rejection of each listed case, in one query.
+            for h in db.session.scalars(select(CaseHistory).where(
+                    CaseHistory.case_id.in_([c.id for c in rows]), CaseHistory.reject_type.is_not(None))
+                    .order_by(CaseHistory.id)):
+                rejections[h.case_id] = h
+        return self.render_template("desk/office.html", which=which, title=title, cases=rows, total=total,
+                                    page=page, pages=max(1, -(-total // PAGE_SIZE)), rejections=rejections,
+                                    info=_case_info, tx=dc.tx)
+
+    @expose("/todo")
+    @has_access
+    def todo(self):
+        q = select(Case).where(Case.executor_id == g.user.id).order_by(Case.updated_at.desc())
+        return self._list("todo", q, _("Todo"))
+
+    @expose("/done")
+    @has_access
+    def done(self):
+        q = select(Case).where(Case.applicant_id == g.user.id, Case.submitted_at.is_not(None)) \
+            .order_by(Case.submitted_at.desc())
+        return self._list("done", q, _("Done"))
+
+    @expose("/rejected")
+    @has_access
+    def rejected(self):
+        nodes = rejected_nodes()
+        q = select(Case).where(Case.applicant_id == g.user.id, Case.node.in_(nodes)).order_by(Case.updated_at.desc())
+        return self._list("rejected", q, _("Rejected"))
+
+    @expose("/print", methods=["POST"])
+    @has_access
+    def print_many(self):
+        ids = [int(i) for i in request.form.getlist("case_id") if i.isdigit()][:200]
+        if not ids:
+            flash(_("Tick the cases to print"), "danger")
+            return redirect(request.referrer or url_for(".todo"))
+        cases = db.session.scalars(select(Case).where(Case.id.in_(ids)).options(
+            selectinload(Case.units).joinedload(CaseUnit.unit), selectinload(Case.parties),
+            selectinload(Case.materials)).order_by(Case.id)).unique().all()
+        data = pdf.case_documents([dc.case_summary(c, rulebook.for_case(c)) for c in cases])
+        resp = make_response(data)
+        resp.headers["Content-Type"] = "application/pdf"
+        resp.headers["Content-Disposition"] = 'inline; filename="cases.pdf"'
+        return resp
+
+    @expose("/reapply/<int:case_id>", methods=["POST"])
+    @has_access
+    def reapply(self, case_id):
+        case = dc.load_case(case_id)
+        return fire_event(case, request.form, url_for("DeskCaseView.show", case_id=case.id))
+
+
+def rejected_nodes():
+    """States a rejection leads to, read from every business's transitions that require a reject type."""
+    nodes = set()
+    for b in rulebook.all_businesses():
+        for t in b.workflow.transitions:
+            if t.requires_reject_type:
+                nodes.update(t.to)
+    return sorted(nodes) or ["rejected"]
+
+
+def _case_info(case):
+    business = rulebook.for_case(case)
+    confirm_roles = {role for role, spec in business.form.parties.items() if spec.confirm}
+    return {"business": dc.tx(business.name), "node": dc.state_label(business, case.node),
+            "units": ", ".join(cu.unit.location for cu in case.units[:2]) + ("…" if len(case.units) > 2 else ""),
+            "confirm": [p for p in case.parties if p.role in confirm_roles],
+            "reapply": [t for t in business.workflow.transitions if case.node in t.from_ and t.event != "cancel"
+                        and not t.requires_reject_type and "InstitutionOperator" in t.roles],
+            "state_label": lambda n: dc.state_label(business, n)}
+
+
+APPLY, OFFICE = "Apply", "Office"
+
+
+def register(appbuilder):
+    from flask import current_app
+    from flask_wtf.csrf import generate_csrf
+
+    from .desk_batch import DeskBatchView
+    from .home import WorkbenchView
+    from .review import register as register_review
+    # Our hand-written forms carry the token whether or not CSRFProtect registered its global.
+    current_app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+    appbuilder.add_view(DeskApplyView, "DeskApply", label=_l("Apply for a business"), icon="fa-pencil",
+                        category=APPLY, category_label=_l("Business application"))
+    appbuilder.add_view(DeskOfficeView, "DeskTodo", label=_l("Todo"), icon="fa-inbox", category=OFFICE,
+                        category_label=_l("Business office"))
+    appbuilder.add_link("DeskDone", label=_l("Done"), href="/desk/office/done", icon="fa-check", category=OFFICE)
+    appbuilder.add_link("DeskRejected", label=_l("Rejected"), href="/desk/office/rejected", icon="fa-reply",
+                        category=OFFICE)
+    appbuilder.add_view_no_menu(DeskCaseView)
+    appbuilder.add_view_no_menu(DeskBatchView)
+    appbuilder.add_view_no_menu(WorkbenchView)
+    register_review(appbuilder)

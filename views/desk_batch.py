@@ -1,0 +1,69 @@
+"""Batch entry for a case with many units: the Excel template and the all-or-nothing import.
+
+The file's rows are matched to the case's units by unit code; every row is validated before
+anything is written, and the whole import is one transaction.
+"""
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+
+from app import rulebook
+from app.extensions import db
+from app.services import excel
+
+from . import desk_common as dc
+from .desk_case import _commit
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class DeskBatchView(BaseView):
+    route_base = "/desk/batch"
+
+    @expose("/<int:case_id>/template")
+    @has_access
+    def template(self, case_id):
+        case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        fields = business.form.per_unit
+        rows = [[cu.unit.unit_code] + [(cu.data or {}).get(f.field) for f in fields] for cu in case.units]
+        resp = make_response(excel.build_template(business, rows))
+        resp.headers["Content-Type"] = XLSX
+        resp.headers["Content-Disposition"] = f'attachment; filename="{case.number}.xlsx"'
+        return resp
+
+    @expose("/<int:case_id>/import", methods=["POST"])
+    @has_access
+    def import_rows(self, case_id):
+        case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        back = url_for("DeskCaseView.show", case_id=case.id) + "#units"
+        if not dc.is_draft(case, business):
+            flash(_("Only a draft can be edited"), "danger")
+            return redirect(back)
+        upload = request.files.get("workbook")
+        if upload is None or not upload.filename:
+            flash(_("Choose an Excel file to import"), "danger")
+            return redirect(back)
+        errors = []
+        try:
+            rows = excel.read_rows(business, upload.read())
+        except excel.ExcelError as exc:
+            rows, message, errors = None, str(exc), exc.errors
+        if rows is not None:
+            by_code = {cu.unit.unit_code: cu for cu in case.units}
+            errors = [(r["row"], f"A ({_('Unit code')})", _("Unit %(code)s is not in this case", code=r["unit_code"]))
+                      for r in rows if r["unit_code"] not in by_code]
+            message = _("%(n)d error(s) found; nothing was imported", n=len(errors))
+        if errors or rows is None:
+            db.session.rollback()
+            body = render_template("desk/import_errors.html", case=case, message=message, errors=errors,
+                                   appbuilder=self.appbuilder, business=business, tx=dc.tx)
+            return make_response(body, 400)
+        for r in rows:
+            cu = by_code[r["unit_code"]]
+            cu.data = {**(cu.data or {}), **{k: v for k, v in r["values"].items() if v is not None}}
+        if _commit(case=case, touch=True):
+            flash(_("%(n)d row(s) imported", n=len(rows)), "success")
+        return redirect(back)

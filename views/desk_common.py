@@ -1,0 +1,156 @@
+"""Helpers shared by the desk and review views: reading a case with its rules, showing values.
+
+Everything a business differs in is read from its rules (app.rulebook); nothing here names a
+business.
+"""
+from flask import abort, g
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import rulebook
+from app.extensions import db
+from app.services import excel
+from models import Case, CaseUnit
+
+
+def lang():
+    return str(get_locale() or "zh")[:2]
+
+
+def tx(text):
+    """A rules Text (zh/en) in the current language."""
+    if text is None:
+        return ""
+    if hasattr(text, "get"):
+        return text.get(lang()) or text.get("zh") or ""
+    return str(text)
+
+
+def load_case(case_id: int) -> Case:
+    """The case with everything the page shows, in a fixed number of queries; 404 when out of scope."""
+    case = db.session.scalar(
+        select(Case).where(Case.id == case_id).options(
+            selectinload(Case.units).joinedload(CaseUnit.unit), selectinload(Case.parties),
+            selectinload(Case.materials), selectinload(Case.history)))
+    if case is None:
+        abort(404)
+    return case
+
+
+def is_draft(case, business) -> bool:
+    return case.node == business.workflow.initial
+
+
+def state_label(business, node):
+    state = business.workflow.states.get(node)
+    return tx(state.label) if state else node
+
+
+def money_upper(value):
+    try:
+        from app.services.money import to_chinese_upper
+        return to_chinese_upper(value)
+    except Exception:  # an unparsable draft value simply has no words
+        return ""
+
+
+def display(field, value):
+    """A stored field value as the user reads it."""
+    if value in (None, ""):
+        return ""
+    if field.type == "choice" and field.vocabulary:
+        try:
+            return rulebook.label(field.vocabulary, str(value)) or value
+        except Exception:
+            return value
+    if field.type == "boolean":
+        return _("Yes") if value is True or str(value).lower() in excel.TRUE else _("No")
+    return value
+
+
+def field_rows(fields, data):
+    rows = []
+    for f in fields:
+        value = (data or {}).get(f.field)
+        rows.append({"label": tx(f.label), "value": display(f, value),
+                     "upper": money_upper(value) if f.type == "money" and value not in (None, "") else ""})
+    return rows
+
+
+def vocab_options(field):
+    return list((excel.vocab_codes(field) or {}).items())
+
+
+def id_type_label(code):
+    try:
+        return rulebook.label("id_types", code) or code
+    except Exception:
+        return code
+
+
+def materials_table(case, business):
+    """The rules' material list with the files uploaded for each."""
+    by_key = {}
+    for m in case.materials:
+        by_key.setdefault(m.material_key, []).append(m)
+    return [{"spec": spec, "name": tx(spec.name), "description": tx(spec.description), "required": spec.required,
+             "accept": spec.accept, "files": by_key.get(spec.key, [])} for spec in business.materials]
+
+
+def parties_table(case, business):
+    """Each party role of the rules with its parties, in the rules' order."""
+    out = []
+    for role, spec in business.form.parties.items():
+        out.append({"role": role, "spec": spec, "label": tx(spec.label),
+                    "parties": [p for p in case.parties if p.role == role]})
+    return out
+
+
+def role_label(business, role):
+    spec = business.form.parties.get(role)
+    return tx(spec.label) if spec else role
+
+
+def case_summary(case, business):
+    """A plain dict for the printed documents (app/services/pdf.py)."""
+    return {
+        "number": case.number, "business_name": tx(business.name),
+        "date": (case.submitted_at or case.created_at).date().isoformat(),
+        "institution": case.institution.name if case.institution else "",
+        "applicant": case.applicant.username if case.applicant else "",
+        "case_fields": field_rows(business.form.case, case.form_data),
+        "parties": [{"role": role_label(business, p.role), "name": p.name, "id_type": id_type_label(p.id_type),
+                     "id_number": p.id_number, "share": p.share} for p in case.parties],
+        "units": [{"unit_code": cu.unit.unit_code, "area": cu.unit.area, "location": cu.unit.location,
+                   "group": cu.group_name, "fields": field_rows(business.form.per_unit, cu.data)}
+                  for cu in case.units],
+        "materials": [{"name": row["name"], "required": row["required"],
+                       "files": [{"filename": f.filename, "pages": f.pages} for f in row["files"]]}
+                      for row in materials_table(case, business)],
+    }
+
+
+def flowchart(case, business):
+    """The state graph SVG with the case's path, from the rules engine when it offers one."""
+    try:
+        from app.services import flowchart as fc
+    except ImportError:
+        return None
+    for name in ("render_svg", "svg", "render", "flowchart_svg", "case_svg"):
+        fn = getattr(fc, name, None)
+        if fn is None:
+            continue
+        for args in ((business, case), (business,)):
+            try:
+                return fn(*args)
+            except TypeError:
+                continue
+            except Exception:
+                return None
+    return None
+
+
+def current_user_id():
+    return g.user.id if g.user and g.user.is_authenticated else None

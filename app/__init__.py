@@ -40,6 +40,8 @@ def create_app(test_config=None):
         appbuilder.init_app(app, db.session)
         import views
         views.register(appbuilder)
+        from app import rulebook
+        rulebook.init_app(app)  # invalid rules stop start-up: one message per problem (file, line, key path)
 
     @app.url_value_preprocessor
     def _primary_keys_in_range(endpoint, values):

@@ -179,3 +179,40 @@ def wtforms(name: str):
             raise ValidationError(str(exc)) from None
 
     return check
+
+
+# Register-state checks: a unit's flags and records as the register holds them. Rules name them
+# through app/rulebook/checks.py; each raises ValidationFailed with the reason shown to the user.
+def unit_not_sealed(unit):
+    if unit.sealed:
+        raise ValidationFailed(_l("The unit is sealed (查封) and cannot take this business"))
+
+
+def unit_not_objected(unit):
+    if unit.objected:
+        raise ValidationFailed(_l("An objection (异议) is registered on the unit"))
+
+
+def unit_not_mortgaged(unit):
+    if unit.mortgaged or any(m.status == "current" for m in unit.mortgages):
+        raise ValidationFailed(_l("The unit is already mortgaged"))
+
+
+def unit_has_pre_notice(unit, kinds):
+    if not any(p.status == "current" and p.kind in kinds for p in unit.pre_notices):
+        raise ValidationFailed(_l("No current pre-notice registration of the required kind on the unit"))
+
+
+def unit_has_no_pre_notice(unit, kinds):
+    if any(p.status == "current" and p.kind in kinds for p in unit.pre_notices):
+        raise ValidationFailed(_l("A pre-notice registration of this kind is already on the unit"))
+
+
+def obligee_on_record(id_number, parties):
+    """The person or organisation named in the lookup must be on the record (holder, mortgagee...)."""
+    wanted = (id_number or "").strip().upper()
+    if not any((p.id_number or "").upper() == wanted for p in parties):
+        raise ValidationFailed(_l("The ID number given is not a right holder on this record"))
+
+
+REGISTRY["id_number"] = id_or_uscc

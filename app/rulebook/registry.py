@@ -1,0 +1,46 @@
+"""Named pieces of behaviour that rules files refer to. The loader refuses any name not registered here.
+
+Rules say *which* check, guard or effect applies; code says *what* it does. No conditions are
+evaluated from text.
+"""
+from collections import namedtuple
+
+UNIT_CHECKS = {}    # name -> fn(unit, record, ctx) -> message or None
+CASE_CHECKS = {}    # name -> fn(case, business) -> list of messages
+GUARDS = {}         # name -> fn(case, business, transition) -> list of Problem
+EFFECTS = {}        # name -> fn(case, business, user)
+RECORDS = {}        # name -> RecordKind (how lookup finds units and the record they carry)
+
+Problem = namedtuple("Problem", "severity message field", defaults=(None,))
+
+
+def _register(table, name):
+    def decorate(fn):
+        table[name] = fn
+        return fn
+    return decorate
+
+
+def unit_check(name):
+    return _register(UNIT_CHECKS, name)
+
+
+def case_check(name):
+    return _register(CASE_CHECKS, name)
+
+
+def guard(name):
+    return _register(GUARDS, name)
+
+
+def effect(name):
+    return _register(EFFECTS, name)
+
+
+def record_kind(name):
+    return _register(RECORDS, name)
+
+
+def load_all():
+    """Import the modules that fill the tables (they register themselves on import)."""
+    from . import checks, effects, guards, lookup  # noqa: F401

@@ -1,0 +1,195 @@
+"""The shape of a business type's rules (pydantic). Names are resolved later by the loader."""
+from decimal import Decimal
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field as PField, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    # Unknown keys are typos more often than extensions: refuse them.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+
+
+class Text(Strict):
+    zh: str
+    en: Optional[str] = None
+
+    def get(self, locale):
+        return (self.en or self.zh) if locale == "en" else self.zh
+
+
+class VocabItem(Strict):
+    code: str
+    name: Text
+
+
+class LookupKey(Strict):
+    field: str
+    label: Text
+    validator: Optional[str] = None
+
+
+class Check(Strict):
+    check: str
+    severity: Literal["critical", "warning"] = "critical"
+
+
+FIELD_TYPES = ("text", "choice", "money", "date", "boolean", "integer", "id_number")
+
+
+class Field(Strict):
+    field: str
+    label: Text
+    type: Literal["text", "choice", "money", "date", "boolean", "integer", "id_number"] = "text"
+    vocabulary: Optional[str] = None
+    required: bool = False
+    required_when: Optional[dict[str, str]] = None
+    validator: Optional[str] = None
+    after: Optional[str] = None
+    prefill: Optional[str] = None    # attribute of the looked-up record copied in when the case starts
+    help: Optional[Text] = None
+
+    @model_validator(mode="after")
+    def _choice_needs_vocabulary(self):
+        if self.type == "choice" and not self.vocabulary:
+            raise ValueError("a choice field needs a vocabulary")
+        return self
+
+
+class PartySpec(Strict):
+    label: Text
+    source: Literal["applicant_institution", "unit_holders", "unit_mortgagors", "unit_obligees",
+                    "unit_obligors", "unit_debtors", "building_developer", "manual"] = "manual"
+    min: int = 0
+    max: Optional[int] = None
+    validator: Optional[str] = None
+    confirm: bool = False
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self):
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max ({self.max}) is smaller than min ({self.min})")
+        return self
+
+
+class Form(Strict):
+    case: list[Field] = []
+    per_unit: list[Field] = []
+    parties: dict[str, PartySpec] = {}
+
+
+class MaterialSpec(Strict):
+    key: str
+    name: Text
+    description: Optional[Text] = None
+    required: bool = True
+    accept: list[str] = ["pdf", "jpg", "jpeg", "png"]
+    max_files: int = PField(10, ge=1, le=100)
+
+
+class State(Strict):
+    label: Text
+    executor: Optional[str] = None      # "applicant" or a role name; None for final states
+    initial: bool = False
+    final: bool = False
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str) else value
+
+
+class Transition(Strict):
+    event: str
+    label: Text
+    from_: list[str] = PField(alias="from")
+    to: list[str]
+    roles: list[str]
+    guards: list[str] = []
+    effects: list[str] = []
+    requires_opinion: bool = False
+    requires_reject_type: bool = False
+
+    _lists = field_validator("from_", "to", mode="before")(classmethod(lambda cls, v: _as_list(v)))
+
+
+class Workflow(Strict):
+    states: dict[str, State]
+    transitions: list[Transition]
+
+    def state(self, name):
+        return self.states[name]
+
+    @property
+    def initial(self):
+        return next(name for name, s in self.states.items() if s.initial)
+
+    def transition(self, event, node=None):
+        for t in self.transitions:
+            if t.event == event and (node is None or node in t.from_):
+                return t
+        return None
+
+
+class TransitionOverride(Strict):
+    """What one business changes in a shared workflow's transition (only the keys it names)."""
+    label: Optional[Text] = None
+    to: Optional[list[str]] = None
+    roles: Optional[list[str]] = None
+    guards: Optional[list[str]] = None
+    effects: Optional[list[str]] = None
+    requires_opinion: Optional[bool] = None
+
+    _lists = field_validator("to", mode="before")(classmethod(lambda cls, v: _as_list(v) if v else v))
+
+
+class Fee(Strict):
+    item: str
+    name: Text
+    amount: Decimal
+    when: Optional[dict[str, str]] = None   # unit attributes that must match, e.g. {use: residential}
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount_is_text(cls, v):
+        # Floats lose cents; the rules write money as strings.
+        if isinstance(v, (float, int)):
+            raise ValueError("write amounts as quoted strings, e.g. \"80.00\"")
+        return v
+
+    @field_validator("amount")
+    @classmethod
+    def _not_negative(cls, v):
+        if v < 0 or v.as_tuple().exponent < -2:
+            raise ValueError("amount must be non-negative with at most two decimals")
+        return v
+
+
+class TimeLimit(Strict):
+    working_days: int = PField(ge=1, le=30)
+
+
+CATEGORIES = ("pre_notice", "mortgage", "cancellation", "transfer", "first")
+
+
+class BusinessSpec(Strict):
+    """A rules file as written (workflow still a name)."""
+    key: str = PField(pattern=r"^[a-z][a-z0-9_]{1,59}$")
+    name: Text
+    category: str
+    registration_type: str
+    scenario: Text
+    applicants: list[str]
+    batch: bool = False
+    lookup_record: str
+    lookup: list[LookupKey] = PField(min_length=1)
+    unit_checks: list[Check] = []
+    case_checks: list[Check] = []
+    form: Form = Form()
+    materials: list[MaterialSpec] = []
+    workflow: Union[str, Workflow]
+    workflow_overrides: dict[str, TransitionOverride] = {}
+    effect_options: dict[str, str] = {}
+    fees: list[Fee] = []
+    time_limit: TimeLimit
+    process: Optional[Text] = None      # the manual's 业务办理流程 line, shown in the guide
+    source: Optional[str] = None        # which manual chapter the content comes from

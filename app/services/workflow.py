@@ -1,0 +1,226 @@
+"""The workflow engine: one engine runs every business type from its rules.
+
+A transition checks the actor's role, the guards, records a history entry and applies the named
+effects in ONE transaction. Case.version is SQLAlchemy's version column, so a concurrent change
+or a double submit makes the UPDATE match no row and nothing is written.
+"""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import audit, rulebook, roles as role_names
+from app.extensions import db
+from app.rulebook import registry
+from app.rulebook.guards import fees_due  # noqa: F401  (re-exported for the desk and payment views)
+from app.rulebook.lookup import evaluate, record_for
+from app.rulebook.registry import Problem
+from app.services import numbering
+from models import Case, CaseHistory, CaseParty, Unit
+from models.base import utcnow
+
+__all__ = ["WorkflowError", "Problem", "start_case", "available_events", "check", "fire", "fees_due"]
+
+
+class WorkflowError(Exception):
+    """A transition or start was refused; .problems are user-facing, translated messages."""
+
+    def __init__(self, problems):
+        self.problems = [str(p.message if isinstance(p, Problem) else p) for p in problems]
+        super().__init__("; ".join(self.problems))
+
+
+def _role_names(user):
+    return {r.name for r in getattr(user, "roles", [])}
+
+
+def _same_institution(case, user):
+    """Institution users act only on their own institution's cases (registry staff have none)."""
+    roles = _role_names(user)
+    if roles & role_names.INSTITUTION_ROLES and not roles & {role_names.ADMIN, role_names.REVIEWER}:
+        return getattr(user, "institution_id", None) == case.institution_id
+    return True
+
+
+def _party_rows(business, units, user, institution):
+    """Prefill the case's parties from the units' records, as each PartySpec.source says."""
+    rows, seen = [], set()
+
+    def add(role, kind, name, id_type, id_number, phone=None, share=None):
+        if (role, id_number) in seen or not id_number:
+            return
+        seen.add((role, id_number))
+        rows.append(CaseParty(role=role, kind=kind, name=name, id_type=id_type, id_number=id_number,
+                              phone=phone, share=share))
+
+    def add_party(role, p, share=None):
+        add(role, p.kind, p.name, p.id_type, p.id_number, p.phone, share)
+
+    for role, spec in business.form.parties.items():
+        if spec.source == "applicant_institution":
+            add(role, "organisation", institution.name, "8", institution.uscc, institution.contact_phone)
+        for unit, record in units:
+            if spec.source == "unit_holders":
+                right = next((r for r in unit.rights if r.status == "current"), None)
+                if right is not None:
+                    for h in right.holders:
+                        add_party(role, h.party, h.share if len(right.holders) > 1 else None)
+                else:  # a pre-sale unit: the buyer on the purchase pre-notice is the holder-to-be
+                    for pn in unit.pre_notices:
+                        if pn.status == "current" and pn.kind in ("1", "2"):
+                            for pp in pn.parties:
+                                if pp.role == "obligee":
+                                    add_party(role, pp.party)
+            elif spec.source in ("unit_mortgagors", "unit_debtors", "unit_obligees", "unit_obligors") and record is not None:
+                wanted = {"unit_mortgagors": ("mortgagor", "obligor"), "unit_debtors": ("debtor",),
+                          "unit_obligees": ("obligee",), "unit_obligors": ("obligor",)}[spec.source]
+                for rp in getattr(record, "parties", []):
+                    if rp.role in wanted:
+                        add_party(role, rp.party)
+            elif spec.source == "building_developer" and unit.building.developer_id:
+                from models import Institution
+                dev = db.session.get(Institution, unit.building.developer_id)
+                add(role, "organisation", dev.name, "8", dev.uscc, dev.contact_phone)
+    return rows
+
+
+def _prefill(business, record):
+    data = {}
+    for f in business.form.per_unit:
+        if f.prefill and record is not None and getattr(record, f.prefill, None) is not None:
+            value = getattr(record, f.prefill)
+            data[f.field] = value.isoformat() if hasattr(value, "isoformat") else (
+                value if isinstance(value, bool) else str(value))
+    return data
+
+
+def start_case(business_key, user, unit_ids, group_name=None) -> Case:
+    """Open a draft case for the units (each re-checked against the business's unit checks)."""
+    business = rulebook.get(business_key)
+    if not _role_names(user) & set(business.applicants):
+        raise WorkflowError([_l("You may not apply for this business")])
+    if not getattr(user, "institution_id", None):
+        raise WorkflowError([_l("Only an institution's operator can apply")])
+    unit_ids = list(dict.fromkeys(unit_ids or []))
+    if not unit_ids:
+        raise WorkflowError([_l("Choose at least one unit")])
+    if len(unit_ids) > 1 and not business.batch:
+        raise WorkflowError([_l("This business takes one unit per case")])
+    units, problems = [], []
+    for uid in unit_ids:
+        unit = db.session.get(Unit, uid)
+        if unit is None:
+            problems.append(_l("Unit %(id)s does not exist", id=uid))
+            continue
+        record = record_for(business, unit, user.institution_id)
+        ok, reasons, _warnings = evaluate(business, unit, record, user.institution_id)
+        if not ok:
+            problems += [f"{unit.location}: {r}" for r in reasons]
+        units.append((unit, record))
+    if problems:
+        raise WorkflowError(problems)
+    institution = user.institution
+    initial = business.workflow.initial
+    case = Case(number=numbering.case_number(), business_key=business.key, rules_version_id=business.version_id,
+                institution_id=user.institution_id, applicant_id=user.id, executor_id=user.id, node=initial,
+                form_data={})
+    from models import CaseUnit
+    for unit, record in units:
+        case.units.append(CaseUnit(unit_id=unit.id, group_name=group_name, data=_prefill(business, record)))
+    for row in _party_rows(business, units, user, institution):
+        case.parties.append(row)
+    case.history.append(CaseHistory(node_from=None, node_to=initial, action="start", actor_id=user.id,
+                                    actor_name=_actor_name(user)))
+    db.session.add(case)
+    db.session.flush()
+    audit.record(db.session, "case_started", "Case", case.id, summary=f"{case.number} {business.key}")
+    db.session.commit()
+    return case
+
+
+def _actor_name(user):
+    full = f"{getattr(user, 'last_name', '') or ''}{getattr(user, 'first_name', '') or ''}".strip()
+    return full or getattr(user, "username", "system")
+
+
+def _may_fire(case, transition, user):
+    return bool(_role_names(user) & set(transition.roles)) and _same_institution(case, user)
+
+
+def available_events(case, user) -> list:
+    """Transitions this user may fire on the case now (the UI shows these as buttons)."""
+    business = rulebook.for_case(case)
+    return [t for t in business.workflow.transitions if case.node in t.from_ and _may_fire(case, t, user)]
+
+
+def _transition(business, case, event):
+    t = business.workflow.transition(event, case.node)
+    if t is None:
+        state = business.workflow.states.get(case.node)
+        raise WorkflowError([_l("'%(event)s' is not possible while the case is at '%(node)s'", event=event,
+                                node=state.label.get(rulebook.current_locale()) if state else case.node)])
+    return t
+
+
+def check(case, event) -> list:
+    """Every guard of the transition, without firing: a complete checklist for the applicant."""
+    business = rulebook.for_case(case)
+    t = _transition(business, case, event)
+    problems = []
+    for name in t.guards:
+        problems += registry.GUARDS[name](case, business, t)
+    return problems
+
+
+def fire(case, event, user, *, opinion=None, reject_type=None, target=None, expected_version=None) -> Case:
+    business = rulebook.for_case(case)
+    if expected_version is not None and int(expected_version) != case.version:
+        raise WorkflowError([_l("The case was changed by someone else (or submitted twice); reload it and try again")])
+    t = _transition(business, case, event)
+    if not _may_fire(case, t, user):
+        raise WorkflowError([_l("You may not do '%(event)s' on this case", event=t.label.get(rulebook.current_locale()))])
+    problems = []
+    if t.requires_opinion and not (opinion or "").strip():
+        problems.append(_l("An opinion is required"))
+    if t.requires_reject_type and reject_type not in {v.code for v in rulebook.vocabulary("reject_types")}:
+        problems.append(_l("Choose a rejection type"))
+    to = target or t.to[0]
+    if to not in t.to:
+        problems.append(_l("The case cannot go to '%(node)s' from here", node=to))
+    if problems:
+        raise WorkflowError(problems)
+    blocking = [p for p in check(case, event) if p.severity == "critical"]
+    if blocking:
+        raise WorkflowError(blocking)
+    node_from = case.node
+    try:
+        _move(case, business, node_from, to)
+        case.history.append(CaseHistory(node_from=node_from, node_to=to, action=event, actor_id=user.id,
+                                        actor_name=_actor_name(user), opinion=opinion, reject_type=reject_type))
+        for name in t.effects:
+            registry.EFFECTS[name](case, business, user)
+        audit.record(db.session, f"case_{event}", "Case", case.id, summary=f"{case.number}: {node_from} -> {to}")
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise WorkflowError([_l("The case was changed by someone else (or submitted twice); reload it and try again")]) from None
+    except WorkflowError:
+        db.session.rollback()
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    return case
+
+
+def _move(case, business, node_from, to):
+    state = business.workflow.states[to]
+    case.node = to
+    if state.final:
+        case.executor_id, case.executor_role = None, None
+        case.finished_at = case.finished_at or utcnow()
+    elif state.executor == "applicant":
+        case.executor_id, case.executor_role = case.applicant_id, None
+    else:
+        case.executor_id, case.executor_role = None, state.executor
+    was_applicant = business.workflow.states[node_from].executor == "applicant"
+    if was_applicant and not state.final and state.executor != "applicant":
+        case.submitted_at = utcnow()

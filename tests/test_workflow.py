@@ -1,0 +1,201 @@
+"""The workflow engine running 房屋抵押权首次登记 from its rules: roles, guards, history, effects, locking."""
+import hashlib
+import itertools
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.services import workflow
+from app.services.workflow import WorkflowError
+from models.base import utcnow
+from models import Case, CaseHistory, CaseUnit, CaseParty, Certificate, Material, Mortgage, Payment, Right, Unit
+from tests import factories
+
+_files = itertools.count(1)
+
+
+def free_unit(db):
+    """An owned unit the demo data leaves without mortgage, seal, objection or case, held by one person."""
+    for right in db.session.scalars(select(Right).join(Unit).where(
+            Right.status == "current", Unit.mortgaged.is_(False), Unit.sealed.is_(False),
+            Unit.objected.is_(False), Unit.id.not_in(select(CaseUnit.unit_id))).order_by(Right.id)):
+        if len(right.holders) == 1:
+            return right.unit
+    raise AssertionError("no free unit left in the demo data")
+
+
+def add_material(db, case, key, filename="scan.pdf"):
+    n = next(_files)
+    db.session.add(Material(case_id=case.id, material_key=key, filename=filename, content_type="application/pdf",
+                            size=10, sha256=hashlib.sha256(f"{key}{n}".encode()).hexdigest(),
+                            storage_path=f"/tmp/{n}.pdf"))
+
+
+def complete(db, case):
+    """Fill everything 房屋抵押权首次登记 asks for before submission."""
+    case.form_data = {"apply_reason": "housing_loan", "loan_type": "commercial", "contract_number": "DY-2026-001"}
+    for cu in case.units:
+        cu.data = {"mortgage_kind": "1", "secured_amount": "500000.00", "collateral_value": "900000.00",
+                   "term_start": "2026-01-01", "term_end": "2046-01-01", "guarantee_scope": "主债权及利息",
+                   "transfer_restricted": False}
+    case.parties.append(CaseParty(role="debtor", kind="person", name="王五", id_type="1", id_number="11010519491231002X"))
+    for key in ("identity", "application_form", "contracts", "title_source"):
+        add_material(db, case, key)
+    for p in case.parties:
+        p.confirmed_at = utcnow()
+    db.session.commit()
+
+
+@pytest.fixture
+def op(db):
+    return factories.user(db, "bank_a_op")
+
+
+@pytest.fixture
+def reviewer(db):
+    return factories.user(db, "reviewer")
+
+
+@pytest.fixture
+def draft(db, op):
+    unit = free_unit(db)
+    return workflow.start_case("mortgage_first", op, [unit.id])
+
+
+def test_start_case_prefills_parties_history_and_executor(db, op, draft):
+    assert draft.node == "draft" and draft.executor_id == op.id and draft.rules_version_id
+    assert draft.number.startswith("WS")
+    roles = {p.role for p in draft.parties}
+    assert {"mortgagee", "mortgagor"} <= roles
+    mortgagee = next(p for p in draft.parties if p.role == "mortgagee")
+    assert mortgagee.id_number == op.institution.uscc
+    holder = draft.units[0].unit.rights[0].holders[0].party
+    assert any(p.role == "mortgagor" and p.id_number == holder.id_number for p in draft.parties)
+    assert [(h.node_from, h.node_to, h.action) for h in draft.history] == [(None, "draft", "start")]
+
+
+def test_start_refuses_a_sealed_unit_with_the_reason(db, op):
+    sealed = db.session.scalar(select(Unit).where(Unit.sealed.is_(True)))
+    with pytest.raises(WorkflowError) as exc:
+        workflow.start_case("mortgage_first", op, [sealed.id])
+    assert "查封" in " ".join(exc.value.problems) or "sealed" in " ".join(exc.value.problems)
+
+
+def test_start_refuses_a_role_that_is_not_an_applicant(db, reviewer):
+    with pytest.raises(WorkflowError):
+        workflow.start_case("mortgage_first", reviewer, [free_unit(db).id])
+
+
+def test_check_lists_everything_missing_before_submit(db, draft):
+    problems = workflow.check(draft, "submit")
+    fields = {p.field for p in problems}
+    assert {"apply_reason", "contract_number", "mortgage_kind", "material:identity", "material:contracts",
+            "party:debtor", "party:mortgagor"} <= fields
+    with pytest.raises(WorkflowError):
+        workflow.fire(draft, "submit", factories.user(db, "bank_a_op"))
+    assert draft.node == "draft"
+
+
+def test_required_when_and_after_are_enforced(db, draft):
+    complete(db, draft)
+    cu = draft.units[0]
+    cu.data = {**cu.data, "mortgage_kind": "2", "term_end": "2020-01-01"}
+    db.session.commit()
+    messages = " ".join(p.message for p in workflow.check(draft, "submit"))
+    assert "最高债权额" in messages or "Maximum amount" in messages
+    assert "End date must be after start date" in messages or "结束日期" in messages
+
+
+def test_material_of_a_wrong_type_blocks_submit(db, draft):
+    complete(db, draft)
+    add_material(db, draft, "application_form", "form.exe")
+    db.session.commit()
+    assert any(p.field == "material:application_form" for p in workflow.check(draft, "submit"))
+
+
+def test_full_path_records_a_mortgage_and_issues_a_proof(db, op, reviewer, draft):
+    complete(db, draft)
+    assert [t.event for t in workflow.available_events(draft, op)] == ["submit", "cancel"]
+    workflow.fire(draft, "submit", op, expected_version=draft.version)
+    assert draft.node == "pre_review" and draft.executor_id is None and draft.executor_role == "RegistryReviewer"
+    assert draft.submitted_at is not None
+    with pytest.raises(WorkflowError):
+        workflow.fire(draft, "accept", op)  # an institution operator cannot accept
+    workflow.fire(draft, "accept", reviewer)
+    assert draft.official_number and draft.deadline
+    with pytest.raises(WorkflowError) as exc:
+        workflow.fire(draft, "approve", reviewer)
+    assert exc.value.problems
+    workflow.fire(draft, "approve", reviewer, opinion="材料齐全，同意")
+    with pytest.raises(WorkflowError):  # fees_paid guards recording
+        workflow.fire(draft, "record", reviewer)
+    lines, total = workflow.fees_due(draft, workflow.rulebook.for_case(draft))
+    assert total == Decimal("80.00")
+    db.session.add(Payment(order_number=f"PAYT{draft.id:06d}", case_id=draft.id, institution_id=draft.institution_id,
+                           amount=total, status="paid", items=[]))
+    db.session.commit()
+    workflow.fire(draft, "record", reviewer)
+    mortgage = db.session.scalar(select(Mortgage).where(Mortgage.case_id == draft.id))
+    assert mortgage.secured_amount == Decimal("500000.00") and mortgage.institution_id == draft.institution_id
+    assert {p.role for p in mortgage.parties} == {"mortgagor", "debtor"} and mortgage.unit.mortgaged
+    workflow.fire(draft, "issue", reviewer)
+    proof = db.session.scalar(select(Certificate).where(Certificate.case_id == draft.id))
+    assert proof.kind == "proof" and proof.number == mortgage.proof_number and len(proof.token) > 20
+    assert draft.node == "issued" and draft.finished_at and draft.executor_id is None
+    assert [h.action for h in draft.history] == ["start", "submit", "accept", "approve", "record", "issue"]
+    assert draft.history[3].opinion == "材料齐全，同意" and draft.history[3].actor_id == reviewer.id
+
+
+def test_double_submit_fails_cleanly_and_writes_nothing(db, op, draft):
+    complete(db, draft)
+    seen = draft.version
+    workflow.fire(draft, "submit", op, expected_version=seen)
+    entries = db.session.scalar(select(func.count(CaseHistory.id)).where(CaseHistory.case_id == draft.id))
+    with pytest.raises(WorkflowError) as exc:
+        workflow.fire(draft, "submit", op, expected_version=seen)
+    assert "reload" in exc.value.problems[0] or "刷新" in exc.value.problems[0] or "重新" in exc.value.problems[0]
+    assert db.session.scalar(select(func.count(CaseHistory.id)).where(CaseHistory.case_id == draft.id)) == entries
+
+
+def test_concurrent_change_is_detected_by_the_version_column(db, op, reviewer, draft):
+    complete(db, draft)
+    workflow.fire(draft, "submit", op)
+    # Another process accepts the case behind our back: the row's version moves on.
+    db.session.execute(text("UPDATE case_file SET version = version + 1 WHERE id = :id"), {"id": draft.id})
+    db.session.commit()
+    db.session.expire_all()
+    stale = draft.version
+    db.session.execute(text("UPDATE case_file SET version = version + 1 WHERE id = :id"), {"id": draft.id})
+    db.session.commit()
+    before = db.session.scalar(select(func.count(CaseHistory.id)).where(CaseHistory.case_id == draft.id))
+    with pytest.raises(WorkflowError):
+        workflow.fire(draft, "accept", reviewer, expected_version=stale)
+    db.session.expire_all()
+    assert db.session.get(Case, draft.id).node == "pre_review"
+    assert db.session.scalar(select(func.count(CaseHistory.id)).where(CaseHistory.case_id == draft.id)) == before
+
+
+def test_reject_needs_type_and_reapply_offers_the_allowed_restart_nodes(db, op, reviewer, draft):
+    complete(db, draft)
+    workflow.fire(draft, "submit", op)
+    with pytest.raises(WorkflowError):
+        workflow.fire(draft, "reject", reviewer, opinion="缺少材料")
+    workflow.fire(draft, "reject", reviewer, opinion="缺少材料", reject_type="materials_missing")
+    assert draft.node == "rejected" and draft.executor_id == op.id
+    assert draft.history[-1].reject_type == "materials_missing"
+    reapply = next(t for t in workflow.available_events(draft, op) if t.event == "reapply")
+    assert reapply.to == ["draft", "pre_review"]
+    with pytest.raises(WorkflowError):
+        workflow.fire(draft, "reapply", op, target="approved")
+    workflow.fire(draft, "reapply", op, target="pre_review")
+    assert draft.node == "pre_review" and draft.executor_role == "RegistryReviewer"
+
+
+def test_other_institution_cannot_fire_on_the_case(db, draft):
+    other = factories.user(db, "bank_b_op")
+    assert workflow.available_events(draft, other) == []
+    with pytest.raises(WorkflowError):
+        workflow.fire(draft, "cancel", other)
+    workflow.fire(draft, "cancel", factories.user(db, "bank_a_op"))
+    assert draft.node == "cancelled"

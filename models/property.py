@@ -40,7 +40,7 @@ class Building(Audited, Timestamps, Model):
     floors: Mapped[int] = mapped_column(Integer, nullable=False)
     survey_number: Mapped[Optional[str]] = mapped_column(String(14), unique=True)
     developer_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("institution.id"))
-    parcel = relationship(Parcel, backref="buildings")
+    parcel = relationship(Parcel, backref="buildings", lazy="joined")
 
     def __str__(self):
         return self.name
@@ -67,7 +67,7 @@ class Unit(Audited, Timestamps, Model):
     pre_noticed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     sealed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     objected: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    building = relationship(Building, backref="units")
+    building = relationship(Building, backref="units", lazy="joined")
 
     def __str__(self):
         return f"{self.location}"

@@ -30,7 +30,7 @@ class Right(Audited, Timestamps, Model):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="current")
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     case_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("case_file.id"))
-    unit = relationship(Unit, backref="rights")
+    unit = relationship(Unit, backref="rights", lazy="joined")
     holders = relationship("RightHolder", back_populates="right", cascade="all, delete-orphan")
 
     def __str__(self):
@@ -85,8 +85,8 @@ class Mortgage(Audited, Timestamps, Model):
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     cancelled_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     case_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("case_file.id"))
-    unit = relationship(Unit, backref="mortgages")
-    institution = relationship("Institution")
+    unit = relationship(Unit, backref="mortgages", lazy="joined")
+    institution = relationship("Institution", lazy="joined")
     parties = relationship("MortgageParty", back_populates="mortgage", cascade="all, delete-orphan")
 
     @classmethod
@@ -129,8 +129,8 @@ class PreNotice(Audited, Timestamps, Model):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="current")
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     case_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("case_file.id"))
-    unit = relationship(Unit, backref="pre_notices")
-    institution = relationship("Institution")
+    unit = relationship(Unit, backref="pre_notices", lazy="joined")
+    institution = relationship("Institution", lazy="joined")
     parties = relationship("PreNoticeParty", back_populates="pre_notice", cascade="all, delete-orphan")
 
     @classmethod

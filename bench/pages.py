@@ -1,0 +1,104 @@
+"""Seed a large register and time the key pages; prints median milliseconds and SQL statements per request.
+
+    python bench/pages.py [--units 20000] [--cases 10000] [--url sqlite:////tmp/bench.db]
+
+Uses its own database (default: a temporary SQLite file), migrated and seeded with the demo data
+plus bulk rows, and Flask's test client (no network), so figures compare code, not the machine's
+network stack.
+"""
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=20000)
+    parser.add_argument("--cases", type=int, default=10000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--url", default=f"sqlite:///{tempfile.mkdtemp()}/bench.db")
+    args = parser.parse_args()
+    os.environ["REGISTRY_DATABASE_URL"] = args.url
+
+    from flask_migrate import upgrade
+    from sqlalchemy import event, insert, select
+
+    from app import create_app, demo, sync_security
+    from app.extensions import db
+    from models import Building, Case, Operator, Parcel, Unit
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": args.url, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        upgrade()
+    sync_security(app)
+    with app.app_context():
+        demo.seed()
+        t0 = time.perf_counter()
+        _bulk(db, args, Building, Parcel, Unit, Case, Operator, insert, select)
+        print(f"seeded {args.units} units and {args.cases} cases in {time.perf_counter() - t0:.1f} s")
+
+    statements = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *a, **k: statements.append(1))
+    client = app.test_client()
+    pages = {
+        "bank_a_op": ["/", "/caseview/list/", "/caseview/list/?page_CaseView=200", "/mortgageview/list/"],
+        "reviewer": ["/unitview/list/", "/unitview/list/?_flt_0_location=麓山", "/caseview/list/"],
+    }
+    print(f"{'user':<12}{'page':<42}{'median ms':>10}{'p90 ms':>9}{'SQL':>6}")
+    for user, urls in pages.items():
+        client.post("/login/", data={"username": user, "password": demo.DEMO_PASSWORD})
+        for url in urls:
+            times, counts = [], []
+            for _ in range(args.repeat):
+                statements.clear()
+                t = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - t) * 1000)
+                counts.append(len(statements))
+                assert response.status_code == 200, (url, response.status_code)
+            times.sort()
+            print(f"{user:<12}{url:<42}{statistics.median(times):>10.1f}{times[int(len(times) * .9) - 1]:>9.1f}"
+                  f"{max(counts):>6}")
+        client.get("/logout/")
+
+
+def _bulk(db, args, Building, Parcel, Unit, Case, Operator, insert, select):
+    """Core inserts in batches: the point is data volume, not exercising the ORM's unit of work."""
+    parcel = Parcel(code="430104009009GB09999", location="长沙市岳麓区压测路1号", area=Decimal("1"))
+    db.session.add(parcel)
+    db.session.flush()
+    per_building = 500
+    for b in range(args.units // per_building):
+        building = Building(parcel_id=parcel.id, number=f"{b + 1:04d}", name=f"压测{b + 1}栋", floors=50)
+        db.session.add(building)
+        db.session.flush()
+        db.session.execute(insert(Unit), [
+            dict(building_id=building.id, unit_code=f"430104009009GB09999F{b + 1:04d}{i + 1:04d}",
+                 location=f"长沙市岳麓区压测路1号{b + 1}栋{i + 1}室", room=f"{i + 1}", floor=i // 10 + 1,
+                 area=Decimal("90.00"), use="residential", mortgaged=False, pre_noticed=False, sealed=False,
+                 objected=False, created_at=dt.datetime.now(), updated_at=dt.datetime.now())
+            for i in range(per_building)])
+    ops = {u.username: u for u in db.session.scalars(select(Operator))}
+    now = dt.datetime.now()
+    for start in range(0, args.cases, 2000):
+        rows = []
+        for n in range(start, min(start + 2000, args.cases)):
+            owner = ops["bank_a_op"] if n % 2 == 0 else ops["bank_b_op"]
+            rows.append(dict(number=f"BENCH{n:010d}", business_key="mortgage_first", institution_id=owner.institution_id,
+                             applicant_id=owner.id, executor_id=owner.id, node="draft", form_data={}, version=1,
+                             created_at=now, updated_at=now))
+        db.session.execute(insert(Case), rows)
+    db.session.commit()
+
+
+if __name__ == "__main__":
+    main()

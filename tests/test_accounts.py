@@ -1,8 +1,15 @@
 """Account + password sign-in: lockout, forgotten password by SMS, session nonce and timeout, audit."""
 import pytest
 
-from tests.accounts_helpers import PASSWORD, audit_actions, last_code, new_account, reload
+from tests.accounts_helpers import forget_request_globals, PASSWORD, audit_actions, last_code, new_account, reload
 from tests.factories import institution
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_globals(app):
+    disconnect = forget_request_globals(app)
+    yield
+    disconnect()
 
 
 def login(client, username, password):

@@ -127,7 +127,7 @@ class LoginView(AuthDBView):
             raise LoginRefused(_("This account belongs to an institution and cannot sign in through the directory"))
         if user is None:
             user = sm.add_user(identity.username, identity.first_name or identity.username,
-                               identity.last_name or "-", identity.email or f"{identity.username}@ldap.invalid",
+                               identity.last_name or "-", identity.email or f"{identity.username}@example.com",
                                role_objs, password=secrets.token_urlsafe(32))
             if not user:
                 raise LoginRefused(_("The account could not be created; please contact the administrator"))
@@ -179,7 +179,7 @@ class AccountsView(BaseView):
             form.code.errors.append(str(exc))
             return False
         name = form.name.data.strip()
-        user = sm.add_user(form.phone.data, name[:1], name[1:] or name, f"{form.phone.data}@public.invalid",
+        user = sm.add_user(form.phone.data, name[:1], name[1:] or name, f"{form.phone.data}@example.com",
                            [sm.find_role(roles.PUBLIC)], password=form.password.data)
         if not user:
             form.phone.errors.append(_("The account could not be created; please contact the administrator"))

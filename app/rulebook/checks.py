@@ -111,7 +111,10 @@ def rank_not_taken(case, business):
         rank = cu.data.get("rank")
         if rank in (None, ""):
             continue
-        taken = {m.rank for m in cu.unit.mortgages if m.status == "current" and m.case_id != case.id}
+        from .lookup import record_for
+        acted_on = record_for(business, cu.unit, case.institution_id)  # a change keeps its own rank
+        taken = {m.rank for m in cu.unit.mortgages
+                 if m.status == "current" and m.case_id != case.id and m is not acted_on}
         if int(rank) in taken:
             out.append(str(_l("%(unit)s: mortgage rank %(rank)s is already taken", unit=cu.unit.location, rank=rank)))
     return out

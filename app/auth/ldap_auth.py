@@ -60,8 +60,8 @@ def authenticate(username: str, password: str) -> LdapIdentity:
     # An empty password would be an anonymous bind that "succeeds"; NUL truncates in C libraries.
     if not username or len(username) > 64 or not password or "\x00" in password or "\x00" in username:
         raise LoginRefused(_("Invalid login. Please try again."))
-    server = Server(url, connect_timeout=5)
     try:
+        server = Server(url.rstrip("/"), connect_timeout=5)  # ldap3 reads "host:389/" as a bad port
         service = Connection(server, user=cfg.get("REGISTRY_LDAP_BIND_DN") or None,
                              password=cfg.get("REGISTRY_LDAP_BIND_PASSWORD") or None,
                              auto_bind=True, receive_timeout=10)

@@ -38,7 +38,7 @@ FAB_SAFE_REDIRECT_HOSTS = ["127.0.0.1", "localhost"]
 AUTH_TYPE = AUTH_DB
 AUTH_USER_REGISTRATION = False
 AUTH_ROLE_ADMIN = "Admin"
-AUTH_ROLE_PUBLIC = "Anonymous"
+AUTH_ROLE_PUBLIC = "Anonymous"  # app/roles.py ANONYMOUS: what visitors may open
 AUTH_RATE_LIMITED = False
 
 WTF_CSRF_ENABLED = env("CSRF_ENABLED", True)

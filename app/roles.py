@@ -62,6 +62,16 @@ FAB_ROLES = {
     ],
 }
 
+# Public services (views/public.py): progress query and verification need no account; the archive
+# query (查档) needs one. Signed-in roles get all of them, visitors the anonymous ones.
+ANONYMOUS = "Anonymous"
+_OPEN_MENUS = "Query|Progress|VerifyCertificate|VerifyArchive"
+FAB_ROLES[ANONYMOUS] = [[_OPEN_MENUS, "menu_access"]]
+for _name, _perms in FAB_ROLES.items():
+    if _name != ANONYMOUS:
+        _perms += [["PublicService.*", "can_.*"], [_OPEN_MENUS + "|ArchiveProof", "menu_access"]]
+
 # Every role reaches its personal settings (个人设置) from the System menu (views/accounts.py).
-for _perms in FAB_ROLES.values():
-    _perms.append(["PersonalSettings|System", "menu_access"])
+for _name, _perms in FAB_ROLES.items():
+    if _name != ANONYMOUS:
+        _perms.append(["PersonalSettings|System", "menu_access"])

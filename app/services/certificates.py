@@ -1,0 +1,107 @@
+"""E-certificates, proofs and archive proofs: their PDFs (with a verification QR code) and verification.
+
+Verification needs the number and the verification code printed on the paper (the first 8
+characters of the token) or the QR link carrying the whole token, so numbers alone cannot be
+enumerated to read someone's register entries.
+"""
+import base64
+import datetime as dt
+import secrets
+from io import BytesIO
+
+import segno
+from flask import url_for
+from sqlalchemy import select
+
+from app import validators
+from app.extensions import db
+from app.services import numbering, pdf
+from models import ArchiveProof, Certificate, Mortgage, Party, PreNotice, Right, RightHolder, Unit
+
+CODE_LENGTH = 8
+
+
+def verification_code(token: str) -> str:
+    return token[:CODE_LENGTH]
+
+
+def qr_data_uri(text: str) -> str:
+    buf = BytesIO()
+    segno.make(text, error="m").save(buf, kind="png", scale=4, border=2)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def find_certificate(number: str, code: str):
+    """The certificate with that number whose verification code matches, or None."""
+    try:
+        number = validators.parse_certificate_number(number)
+    except validators.ValidationFailed:
+        return None
+    cert = db.session.scalar(select(Certificate).where(Certificate.number == number).execution_options(skip_scope=True))
+    if cert and secrets.compare_digest(verification_code(cert.token), (code or "").strip()):
+        return cert
+    return None
+
+
+def by_token(model, token: str):
+    return db.session.scalar(select(model).where(model.token == token).execution_options(skip_scope=True))
+
+
+def certificate_pdf(cert: Certificate) -> bytes:
+    link = url_for("PublicServiceView.certificate_by_token", token=cert.token, _external=True)
+    return pdf.render("certificate.html", cert=cert, unit=cert.unit, code=verification_code(cert.token),
+                      qr=qr_data_uri(link), link=link)
+
+
+def register_snapshot(unit: Unit) -> dict:
+    """What the register holds for a unit right now (the content of an archive proof)."""
+    rights = db.session.scalars(select(Right).where(Right.unit_id == unit.id, Right.status == "current")
+                                .execution_options(skip_scope=True)).all()
+    mortgages = db.session.scalars(select(Mortgage).where(Mortgage.unit_id == unit.id, Mortgage.status == "current")
+                                   .execution_options(skip_scope=True)).all()
+    notices = db.session.scalars(select(PreNotice).where(PreNotice.unit_id == unit.id, PreNotice.status == "current")
+                                 .execution_options(skip_scope=True)).all()
+    return {
+        "unit_code": unit.unit_code, "location": unit.location, "area": str(unit.area), "use": unit.use,
+        "sealed": unit.sealed, "objected": unit.objected,
+        "rights": [{"number": r.certificate_number, "holders": [f"{h.party.name}（{h.share}）" for h in r.holders],
+                    "registered_at": r.registered_at.date().isoformat()} for r in rights],
+        "mortgages": [{"number": m.proof_number, "mortgagee": m.mortgagee_name, "kind": m.kind,
+                       "amount": str(m.secured_amount or m.maximum_amount or ""), "rank": m.rank,
+                       "term": f"{m.term_start.isoformat()} ~ {m.term_end.isoformat()}"} for m in mortgages],
+        "pre_notices": [{"number": p.proof_number, "kind": p.kind} for p in notices],
+    }
+
+
+def issue_archive_proof(certificate_number: str, holder_id_number: str, user) -> ArchiveProof:
+    """查档: a holder (or an institution acting with the holder's ID) gets a proof of the register entries."""
+    from flask_babel import gettext as _
+    number = validators.certificate_number(certificate_number)
+    holder_id = validators.id_or_uscc(holder_id_number)
+    right = db.session.scalar(select(Right).join(RightHolder).join(Party)
+                              .where(Right.certificate_number == number, Right.status == "current",
+                                     Party.id_number == holder_id).execution_options(skip_scope=True))
+    if right is None:
+        raise validators.ValidationFailed(
+            _("No current certificate with that number is held by the person with that ID number"))
+    proof = ArchiveProof(number=f"CD{dt.date.today():%Y%m%d}{numbering.next_value('archive:' + dt.date.today().isoformat()):05d}",
+                         token=secrets.token_urlsafe(24), unit_id=right.unit_id, requested_by=user.id,
+                         institution_id=getattr(user, "institution_id", None),
+                         content=register_snapshot(right.unit))
+    db.session.add(proof)
+    db.session.flush()
+    return proof
+
+
+def find_archive_proof(number: str, code: str):
+    proof = db.session.scalar(select(ArchiveProof).where(ArchiveProof.number == (number or "").strip())
+                              .execution_options(skip_scope=True))
+    if proof and secrets.compare_digest(verification_code(proof.token), (code or "").strip()):
+        return proof
+    return None
+
+
+def archive_proof_pdf(proof: ArchiveProof) -> bytes:
+    link = url_for("PublicServiceView.archive_by_token", token=proof.token, _external=True)
+    return pdf.render("archive_proof.html", proof=proof, code=verification_code(proof.token),
+                      qr=qr_data_uri(link), link=link)

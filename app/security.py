@@ -136,7 +136,10 @@ class RegistrySecurityManager(SecurityManager):
         audit.record(self.session, "login", "Operator", user.id, username=user.username,
                      institution_id=user.institution_id, summary=method)
         self.session.commit()
-        session.clear()  # no state from before the sign-in survives (session fixation)
+        locale = session.get("locale")
+        session.clear()  # no state from before the sign-in survives (session fixation), but the language
+        if locale:
+            session["locale"] = locale
         session.permanent = True
         session[SESSION_NONCE_KEY] = user.session_nonce
         login_user(user, remember=False)

@@ -1,0 +1,139 @@
+"""The configurator console: an edit in the browser takes effect for new cases at once, cases in
+flight keep their version, every save is a version with a diff, and any version can be restored."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app import rulebook
+from app.services import workflow
+from models import RuleVersion
+from tests import factories
+from tests.test_workflow import complete, free_unit
+
+NEW_MATERIAL = """  - key: valuation_report
+    name: {zh: 房地产估价报告, en: Valuation report}
+    required: true
+    accept: [pdf]
+    max_files: 1
+"""
+
+
+def active_text(db, key):
+    return db.session.scalar(select(RuleVersion.content).where(RuleVersion.business_key == key, RuleVersion.active.is_(True)))
+
+
+def edit_form(client, key):
+    page = client.get(f"/rules/{key}/edit").get_data(as_text=True)
+    base = re.search(r'name="base_version" value="(\d+)"', page).group(1)
+    return page, base
+
+
+def save(client, key, text, base, note="test"):
+    return client.post(f"/rules/{key}/edit", data={"content": text, "base_version": base, "note": note},
+                       follow_redirects=True)
+
+
+@pytest.fixture
+def configurator(client):
+    client.auth.login("configurator")
+    return client
+
+
+def test_console_lists_every_business_with_its_version(db, configurator):
+    page = configurator.get("/rules/").get_data(as_text=True)
+    for b in rulebook.all_businesses():
+        assert b.name.zh in page
+    assert "房屋抵押权首次登记" in page and "预购商品房预告登记" in page
+
+
+def test_business_page_renders_materials_fields_diagram_fees_and_time_limit(db, configurator):
+    page = configurator.get("/rules/mortgage_first/").get_data(as_text=True)
+    assert "抵押合同及主债权合同（借款合同）" in page and "不动产权属来源证明材料" in page
+    assert 'data-field="secured_amount"' in page and "mortgage_kind = 2" in page
+    assert "<svg" in page and 'data-state="pre_review"' in page
+    assert "捌拾元整" in page and "80.00" in page
+    assert "5" in re.search(r'class="time-limit">([^<]*)<', page).group(1)
+
+
+def test_people_without_the_configurator_role_cannot_edit(db, client):
+    before = len(rulebook.versions("mortgage_first"))
+    client.auth.login("bank_a_op")
+    page = client.get("/rules/mortgage_first/edit", follow_redirects=True).get_data(as_text=True)
+    assert 'name="content"' not in page
+    client.post("/rules/mortgage_first/edit", data={"content": "key: x"}, follow_redirects=True)
+    assert len(rulebook.versions("mortgage_first")) == before
+
+
+def test_invalid_edit_is_shown_against_its_line_and_not_saved(db, configurator):
+    _page, base = edit_form(configurator, "mortgage_first")
+    text = active_text(db, "mortgage_first").replace("working_days: 5", "working_dayz: 5")
+    before = len(rulebook.versions("mortgage_first"))
+    page = save(configurator, "mortgage_first", text, base).get_data(as_text=True)
+    line = next(n for n, s in enumerate(text.splitlines(), 1) if "working_dayz" in s)
+    assert f"line {line}: time_limit.working_dayz: unknown key" in page
+    assert f'data-line="{line}"' in page and "working_dayz: 5" in page  # the typed text is kept
+    assert len(rulebook.versions("mortgage_first")) == before
+
+
+def test_required_material_added_in_the_browser_applies_to_new_cases_only_and_can_be_rolled_back(db, configurator):
+    op = factories.user(db, "bank_a_op")
+    old_case = workflow.start_case("mortgage_first", op, [free_unit(db).id])
+    old_version = rulebook.get("mortgage_first").version
+
+    _page, base = edit_form(configurator, "mortgage_first")
+    original = active_text(db, "mortgage_first")
+    edited = original.replace("\nworkflow: standard_review", NEW_MATERIAL + "\nworkflow: standard_review", 1)
+    assert edited != original
+    page = save(configurator, "mortgage_first", edited, base, note="估价报告必须提供").get_data(as_text=True)
+    assert f"version {old_version + 1}" in page or f"版本 {old_version + 1}" in page or str(old_version + 1) in page
+
+    # Versions: author, note and the diff against the previous version.
+    page = configurator.get("/rules/mortgage_first/versions").get_data(as_text=True)
+    assert "configurator" in page and "估价报告必须提供" in page
+    assert "+  - key: valuation_report" in page and f"--- v{old_version}" in page
+
+    # A new case needs the material; the case started before does not.
+    new_case = workflow.start_case("mortgage_first", op, [free_unit(db).id])
+    assert new_case.rules_version_id != old_case.rules_version_id
+    complete(db, new_case)
+    complete(db, old_case)
+    assert [p.field for p in workflow.check(new_case, "submit") if p.severity == "critical"] == ["material:valuation_report"]
+    with pytest.raises(workflow.WorkflowError) as exc:
+        workflow.fire(new_case, "submit", op)
+    assert "房地产估价报告" in " ".join(exc.value.problems) or "Valuation report" in " ".join(exc.value.problems)
+    assert not [p for p in workflow.check(old_case, "submit") if p.severity == "critical"]
+    workflow.fire(old_case, "submit", op)
+    assert old_case.node == "pre_review"
+
+    # Roll back: the earlier text becomes the newest version and new cases no longer need it.
+    page = configurator.post(f"/rules/mortgage_first/versions/{old_version}/restore", follow_redirects=True).get_data(as_text=True)
+    assert active_text(db, "mortgage_first") == original
+    latest = rulebook.versions("mortgage_first")[0]
+    assert latest.version == old_version + 2 and latest.active and "restored version" in latest.note
+    assert f'data-version="{latest.version}"' in page
+    after = workflow.start_case("mortgage_first", op, [free_unit(db).id])
+    complete(db, after)
+    assert not [p for p in workflow.check(after, "submit") if p.severity == "critical"]
+    # ... while the case started under the edited version still keeps it.
+    assert any(m.key == "valuation_report" for m in rulebook.for_case(new_case).materials)
+
+
+def test_a_stale_edit_does_not_overwrite_a_newer_version(db, configurator):
+    _page, base = edit_form(configurator, "mortgage_cancel")
+    text = active_text(db, "mortgage_cancel")
+    save(configurator, "mortgage_cancel", text.replace("max_files: 10", "max_files: 11", 1), base)
+    page = save(configurator, "mortgage_cancel", text.replace("max_files: 10", "max_files: 12", 1), base).get_data(as_text=True)
+    assert "max_files: 12" not in active_text(db, "mortgage_cancel")
+    assert 'name="content"' in page  # back on the form with the text kept
+    rulebook.restore_version("mortgage_cancel", int(base))
+
+
+def test_public_guide_needs_no_login(db, client):
+    client.get("/logout/")
+    index = client.get("/guide/")
+    assert index.status_code == 200 and "房屋抵押权注销登记" in index.get_data(as_text=True)
+    page = client.get("/guide/mortgage_pre_notice/").get_data(as_text=True)
+    assert "购房人按揭购买预售商品房" in page
+    assert "当事人关于抵押预告登记的约定" in page and "<svg" in page
+    assert client.get("/guide/no_such_business/").status_code == 404

@@ -1,0 +1,180 @@
+"""The configurator console (业务规则配置) and the public service guide (办事指南).
+
+Configurators read each business rendered from its rules, edit the YAML in the browser (checked
+before it is saved, errors shown against the lines), save it as a new version and restore any
+earlier one. The guide shows the same rules to anyone, without logging in.
+"""
+import re
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app import rulebook, validators
+from app.extensions import db
+from app.rulebook.registry import CASE_CHECKS, UNIT_CHECKS
+from app.services import flowchart
+from app.services.money import format_money, to_chinese_upper
+from models import Case, RuleVersion
+
+_LINE = re.compile(r", line (\d+): ")
+
+
+def _loc():
+    return rulebook.current_locale()
+
+
+def tx(text):
+    return text.get(_loc()) if text is not None else ""
+
+
+def _business_or_404(key):
+    try:
+        return rulebook.get(key)
+    except KeyError:
+        abort(404)
+
+
+def _field_rules(field):
+    """What a configurator needs to know about one field's validation, in words."""
+    out = []
+    if field.required:
+        out.append(_("required"))
+    if field.required_when:
+        out.append(_("required when %(cond)s", cond=", ".join(f"{k} = {v}" for k, v in field.required_when.items())))
+    if field.vocabulary:
+        out.append(_("choice from %(vocab)s", vocab=field.vocabulary))
+    if field.validator:
+        out.append(_("validator: %(name)s", name=field.validator))
+    if field.after:
+        out.append(_("after %(field)s", field=field.after))
+    if field.prefill:
+        out.append(_("prefilled from the record's %(attr)s", attr=field.prefill))
+    return "; ".join(str(x) for x in out)
+
+
+def page_context(business, case=None):
+    """Everything the rendered business and the guide show, from the rules alone."""
+    categories = {v.code: tx(v.name) for v in rulebook.vocabulary("categories")}
+    fees = [{"name": tx(f.name), "amount": format_money(f.amount), "words": to_chinese_upper(f.amount),
+             "when": ", ".join(f"{k} = {rulebook.label('unit_uses', v) or v}" for k, v in (f.when or {}).items())}
+            for f in business.fees]
+    return {
+        "b": business, "tx": tx, "field_rules": _field_rules, "fees": fees,
+        "category": categories.get(business.category, business.category),
+        "registration_type": rulebook.label("registration_types", business.registration_type),
+        "svg": Markup(flowchart.render(business, case, _loc())),
+        "check_doc": lambda name: ((UNIT_CHECKS.get(name) or CASE_CHECKS.get(name)).__doc__ or "").strip(),
+    }
+
+
+def problems_by_line(problems):
+    out = {}
+    for p in problems:
+        m = _LINE.search(p)
+        out.setdefault(int(m.group(1)) if m else 0, []).append(p)
+    return out
+
+
+class RuleConsoleView(BaseView):
+    """业务规则配置: list, rendered view, edit with validation, versions with diffs, restore."""
+    route_base = "/rules"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        rows = []
+        for b in rulebook.all_businesses():
+            active = db.session.scalar(select(RuleVersion).where(RuleVersion.id == b.version_id)) if b.version_id else None
+            rows.append((b, active))
+        return self.render_template("rules/index.html", rows=rows, tx=tx,
+                                    categories={v.code: tx(v.name) for v in rulebook.vocabulary("categories")})
+
+    @expose("/<key>/")
+    @has_access
+    def show(self, key):
+        business = _business_or_404(key)
+        return self.render_template("rules/business.html", **page_context(business),
+                                    validator_names=sorted(validators.REGISTRY))
+
+    @expose("/<key>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, key):
+        business = _business_or_404(key)
+        current = db.session.get(RuleVersion, business.version_id) if business.version_id else None
+        text = current.content if current else ""
+        problems, note = [], ""
+        if request.method == "POST":
+            text = (request.form.get("content") or "").replace("\r\n", "\n")
+            note = (request.form.get("note") or "").strip()
+            if request.form.get("base_version") and current and request.form["base_version"] != str(current.version):
+                problems = [_("Someone saved version %(v)s while you were editing; compare and try again", v=current.version)]
+            elif current and text == current.content:
+                problems = [_("Nothing changed")]
+            else:
+                try:
+                    row = rulebook.save_version(key, text, g.user, note or None)
+                except rulebook.RulesError as exc:
+                    problems = exc.problems
+                else:
+                    flash(_("Saved as version %(v)s; new cases use it from now on", v=row.version), "success")
+                    return redirect(url_for(".versions", key=key))
+        return self.render_template("rules/edit.html", b=business, tx=tx, text=text, note=note, problems=problems,
+                                    by_line=problems_by_line(problems), lines=text.split("\n"),
+                                    base_version=current.version if current else "")
+
+    @expose("/<key>/versions")
+    @has_access
+    def versions(self, key):
+        business = _business_or_404(key)
+        rows = rulebook.versions(key)
+        diffs = {}
+        for newer, older in zip(rows, rows[1:]):
+            diffs[newer.id] = rulebook.diff(older.content, newer.content, f"v{older.version}", f"v{newer.version}")
+        in_flight = dict(db.session.execute(select(Case.rules_version_id, db.func.count(Case.id)).where(
+            Case.business_key == key).group_by(Case.rules_version_id)).all())
+        return self.render_template("rules/versions.html", b=business, tx=tx, rows=rows, diffs=diffs, in_flight=in_flight)
+
+    @expose("/<key>/versions/<int:version>/restore", methods=["POST"])
+    @has_access
+    def restore(self, key, version):
+        _business_or_404(key)
+        try:
+            row = rulebook.restore_version(key, version, g.user)
+        except KeyError:
+            abort(404)
+        except rulebook.RulesError as exc:  # an old version may refer to names since removed
+            for p in exc.problems:
+                flash(p, "danger")
+            return redirect(url_for(".versions", key=key))
+        flash(_("Version %(old)s restored as version %(new)s", old=version, new=row.version), "success")
+        return redirect(url_for(".versions", key=key))
+
+
+class PublicServiceGuideView(BaseView):
+    """办事指南: every business's scenario, materials, flowchart, fees and time limit, for anyone."""
+    route_base = "/guide"
+    default_view = "index"
+
+    @expose("/")
+    def index(self):
+        groups = {}
+        for b in rulebook.all_businesses():
+            groups.setdefault(b.category, []).append(b)
+        labels = {v.code: tx(v.name) for v in rulebook.vocabulary("categories")}
+        return self.render_template("rules/guide_index.html", groups=[(labels.get(c, c), items) for c, items in groups.items()], tx=tx)
+
+    @expose("/<key>/")
+    def show(self, key):
+        return self.render_template("rules/guide.html", **page_context(_business_or_404(key)))
+
+
+def register(appbuilder):
+    appbuilder.add_view(RuleConsoleView, "Business rules", label=_l("Business rules"), icon="fa-cogs",
+                        category="Rules", category_label=_l("Business rules"))
+    appbuilder.add_view_no_menu(PublicServiceGuideView)

@@ -27,3 +27,4 @@ def register(appbuilder):
     add(SmsOutboxView, "SmsOutbox", label=_l("SMS outbox"), icon="fa-envelope", category=SYSTEM)
     from . import desk; desk.register(appbuilder)  # noqa: E702  (desk, office, review, workbench)
     accounts.register(appbuilder)
+    from . import rules_console; rules_console.register(appbuilder)  # noqa: E702  (configurator console, service guide)

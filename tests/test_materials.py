@@ -12,7 +12,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 def test_a_renamed_executable_is_refused(app):
     with app.test_request_context():
-        with pytest.raises(materials.MaterialError, match="program"):
+        with pytest.raises(materials.MaterialError, match="program|可执行程序"):
             materials.check_file(SPEC, "scan.pdf", b"MZ\x90\x00" + b"\x00" * 100)
 
 

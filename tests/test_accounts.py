@@ -35,7 +35,7 @@ def test_five_wrong_passwords_lock_the_account_until_the_sms_reset_unlocks_it(cl
     for _ in range(5):
         page = login(client, user.username, "bad-password9").get_data(as_text=True)
     assert reload(db, user).locked_until is not None
-    assert "找回密码" in page or "Forgot password" in page
+    assert "忘记密码" in page or "Forgot password" in page
     # Even the right password is refused while locked.
     page = login(client, user.username, PASSWORD).get_data(as_text=True)
     assert "/logout" not in page and ("锁定" in page or "locked" in page)

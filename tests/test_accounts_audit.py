@@ -31,24 +31,18 @@ def test_admin_searches_the_audit_log_by_user_action_and_time_range(client, db):
 
 
 def test_audit_detail_shows_before_and_after_of_a_change(client, db):
-    client.auth.login("bank_a_admin")
-    op = new_account(db, institution=None, role="Public")
-    client.get("/operatorview/lookup/", query_string={"query": op.username})
-    client.post(f"/operatorview/attach/{op.id}", data={"query": op.username})
+    from tests.factories import institution
+    inst = institution(db, "developer")
+    old = inst.address
+    inst.address = old + "（新址）"
+    db.session.commit()
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "update", AuditLog.object_type == "Institution",
+                                                     AuditLog.object_id == str(inst.id)).order_by(AuditLog.id.desc()))
     client.auth.login("admin")
-    db.session.expire_all()
-    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "update", AuditLog.object_type == "Institution")
-                              .order_by(AuditLog.id.desc()))
-    if entry is None:  # make one: an Institution edit is audited by the flush hook
-        from tests.factories import institution
-        inst = institution(db, "developer")
-        inst.address = inst.address + " "
-        db.session.commit()
-        entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "update",
-                                                         AuditLog.object_type == "Institution")
-                                  .order_by(AuditLog.id.desc()))
     page = client.get(f"/auditlogview/show/{entry.id}").get_data(as_text=True)
-    assert "audit-changes" in page and "address" in page
+    assert "audit-changes" in page and f"<td>{old}</td><td>{old}（新址）</td>" in page
+    inst.address = old
+    db.session.commit()
 
 
 def test_institution_admin_sees_only_their_institutions_audit_entries(client, db):

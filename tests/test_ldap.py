@@ -152,7 +152,7 @@ def test_filter_injection_and_empty_passwords_are_refused(ldap_app, client, user
 
 def test_a_directory_user_in_no_mapped_group_gets_no_account(ldap_app, client, db):
     page = ldap_login(client, "wangwu", "Ldap2026pw")
-    assert "/logout" not in page and ("没有" in page or "no group" in page)
+    assert "/logout" not in page and ("用户组" in page or "no group" in page)
     assert db.session.scalar(select(Operator).where(Operator.username == "wangwu")) is None
 
 

@@ -137,3 +137,55 @@ def test_public_guide_needs_no_login(db, client):
     assert "购房人按揭购买预售商品房" in page
     assert "当事人关于抵押预告登记的约定" in page and "<svg" in page
     assert client.get("/guide/no_such_business/").status_code == 404
+
+
+def test_configurator_sees_the_rules_menu(db, configurator):
+    page = configurator.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "/rules/" in page and "/guide/" in page
+
+
+def test_flowchart_highlights_the_path_of_a_case(db):
+    from app.services import flowchart
+    op = factories.user(db, "bank_a_op")
+    case = workflow.start_case("mortgage_first", op, [free_unit(db).id])
+    complete(db, case)
+    workflow.fire(case, "submit", op)
+    svg = flowchart.render(rulebook.for_case(case), case)
+    assert '<g class="edge taken" data-event="submit">' in svg
+    assert '<g class="state current visited" data-state="pre_review">' in svg
+    assert 'class="state" data-state="issued"' in svg
+
+
+def test_business_keys_appear_only_in_rules_and_tests():
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    keys = [p.stem for p in (root / "rules").glob("*.yaml") if p.stem != "vocabularies"]
+    pattern = re.compile(r"\b(" + "|".join(keys) + r")\b")
+    offenders = [f"{p.relative_to(root)}:{n}" for folder in ("app", "views", "models")
+                 for p in (root / folder).rglob("*") if p.suffix in (".py", ".html")
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert offenders == []
+
+
+def test_a_changed_rules_file_is_imported_as_a_new_version_unless_edited_in_the_console(app, db, tmp_path, monkeypatch):
+    import shutil
+    original = (rulebook._rules_dir() / "mortgage_correction.yaml").read_text(encoding="utf-8")
+    rules = tmp_path / "rules"
+    shutil.copytree(rulebook._rules_dir(), rules)
+    f = rules / "mortgage_correction.yaml"
+
+    def deploy(days):
+        f.write_text(original.replace("working_days: 5", f"working_days: {days}"), encoding="utf-8")
+        monkeypatch.setattr(rulebook, "_imported", set())  # as if the app started again
+
+    monkeypatch.setitem(app.config, "RULES_DIR", str(rules))
+    deploy(4)
+    assert rulebook.get("mortgage_correction").time_limit.working_days == 4
+    assert rulebook.versions("mortgage_correction")[0].note.startswith("imported from")
+    rulebook.save_version("mortgage_correction", original.replace("working_days: 5", "working_days: 3"),
+                          factories.user(db, "configurator"))
+    deploy(2)
+    assert rulebook.get("mortgage_correction").time_limit.working_days == 3  # the configurator's edit wins
+    monkeypatch.undo()
+    rulebook.save_version("mortgage_correction", original, factories.user(db, "configurator"), note="back to the file")
+    assert rulebook.get("mortgage_correction").time_limit.working_days == 5

@@ -175,6 +175,8 @@ class PublicServiceGuideView(BaseView):
 
 
 def register(appbuilder):
-    appbuilder.add_view(RuleConsoleView, "Business rules", label=_l("Business rules"), icon="fa-cogs",
+    # Menu names start with "Rules" so that the Configurator's menu_access pattern (app/roles.py) covers them.
+    appbuilder.add_view(RuleConsoleView, "Rules console", label=_l("Business types"), icon="fa-cogs",
                         category="Rules", category_label=_l("Business rules"))
     appbuilder.add_view_no_menu(PublicServiceGuideView)
+    appbuilder.add_link("Rules guide", label=_l("Service guide"), href="/guide/", icon="fa-book", category="Rules")

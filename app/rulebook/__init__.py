@@ -98,13 +98,23 @@ def _ensure_imported():
     if not inspect(db.engine).has_table("rule_version"):
         return
     _context()
+    table = RuleVersion.__table__
     with db.engine.begin() as conn:
-        have = set(conn.scalars(select(RuleVersion.business_key).distinct()))
+        latest = {}
+        for row in conn.execute(select(table.c.business_key, table.c.version, table.c.content, table.c.author_name)
+                                .order_by(table.c.version)):
+            latest[row.business_key] = row
         for key, (filename, text) in sorted(_state["files"].items()):
-            if key not in have:
-                conn.execute(RuleVersion.__table__.insert().values(
-                    business_key=key, version=1, content=text, active=True, author_name="system",
-                    note=f"imported from {filename}", created_at=utcnow()))
+            last = latest.get(key)
+            # A changed file is deployed as a new version, unless a configurator has edited since the
+            # last import: then the database (their edit) wins.
+            if last is not None and (last.content == text or last.author_name != "system"):
+                continue
+            if last is not None:
+                conn.execute(table.update().where(table.c.business_key == key).values(active=False))
+            conn.execute(table.insert().values(
+                business_key=key, version=(last.version + 1) if last else 1, content=text, active=True,
+                author_name="system", note=f"imported from {filename}", created_at=utcnow()))
     _imported.add(url)
 
 

@@ -47,18 +47,18 @@ def no_current_ownership(unit, record, ctx):
     return str(_l("The unit already has an ownership registration")) if _current_right(unit) else None
 
 
-@unit_check("has_purchase_pre_notice")
-def has_purchase_pre_notice(unit, record, ctx):
+@unit_check("has_pre_notice_purchase")
+def has_pre_notice_purchase(unit, record, ctx):
     return _wrap(v.unit_has_pre_notice, unit, PURCHASE_KINDS)
 
 
-@unit_check("no_purchase_pre_notice")
-def no_purchase_pre_notice(unit, record, ctx):
+@unit_check("no_pre_notice_purchase")
+def no_pre_notice_purchase(unit, record, ctx):
     return _wrap(v.unit_has_no_pre_notice, unit, PURCHASE_KINDS)
 
 
-@unit_check("no_mortgage_pre_notice")
-def no_mortgage_pre_notice(unit, record, ctx):
+@unit_check("no_pre_notice_mortgage")
+def no_pre_notice_mortgage(unit, record, ctx):
     return _wrap(v.unit_has_no_pre_notice, unit, MORTGAGE_KINDS)
 
 

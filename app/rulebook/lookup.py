@@ -94,9 +94,9 @@ def _pre_notice_kind(kinds, holder_role, by_institution):
     return find, for_unit, parties
 
 
-RECORDS["mortgage_pre_notice"] = RecordKind(("proof_number", "mortgagee_id_number"),
+RECORDS["pre_notice_mortgage"] = RecordKind(("proof_number", "mortgagee_id_number"),
                                             *_pre_notice_kind(("3", "4"), "obligee", True))
-RECORDS["purchase_pre_notice"] = RecordKind(("proof_number", "obligee_id_number"),
+RECORDS["pre_notice_purchase"] = RecordKind(("proof_number", "obligee_id_number"),
                                             *_pre_notice_kind(("1", "2"), "obligee", False))
 
 

@@ -24,10 +24,11 @@ def create_app(test_config=None):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in translation_dirs())
     os.makedirs(app.config["DATA_DIR"], exist_ok=True)
 
-    from app.extensions import appbuilder, db, migrate
+    from app.extensions import appbuilder, csrf, db, migrate
     import models  # noqa: F401  (every table on the metadata before anything queries)
 
     db.init_app(app)
+    csrf.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     with app.app_context():
         from app import audit, scope

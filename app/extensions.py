@@ -6,3 +6,9 @@ from flask_migrate import Migrate
 db = SQLA()
 appbuilder = AppBuilder(update_perms=True)
 migrate = Migrate()
+
+# Every POST, including hand-written views, must carry the session's CSRF token (FAB only checks
+# its own WTForms); provider callbacks are exempted one by one (views/payment.py).
+from flask_wtf.csrf import CSRFProtect  # noqa: E402
+
+csrf = CSRFProtect()

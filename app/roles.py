@@ -69,7 +69,7 @@ _OPEN_MENUS = "Query|Progress|VerifyCertificate|VerifyArchive"
 FAB_ROLES[ANONYMOUS] = [[_OPEN_MENUS, "menu_access"]]
 for _name, _perms in FAB_ROLES.items():
     if _name != ANONYMOUS:
-        _perms += [["PublicService.*", "can_.*"], [_OPEN_MENUS + "|ArchiveProof", "menu_access"]]
+        _perms += [["PublicService.*", "can_.*"], [_OPEN_MENUS + "|ArchiveProof|Payment", "menu_access"]]
 
 # Every role reaches its personal settings (个人设置) from the System menu (views/accounts.py).
 for _name, _perms in FAB_ROLES.items():

@@ -1,11 +1,13 @@
 """Fixtures: one migrated, seeded app per session (SQLite by default, PostgreSQL when
 REGISTRY_TEST_DATABASE_URL is set), a test client with a login helper, and a live server for the browser."""
+import contextvars
 import os
 import tempfile
 import threading
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 TMP = Path(tempfile.mkdtemp(prefix="registry-test-"))
 DATABASE_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL", f"sqlite:///{TMP / 'test.db'}")
@@ -58,11 +60,21 @@ class Auth:
                                 follow_redirects=True)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in an empty context, so it gets its own app context and database session,
+    as in production, and never sees the test's own session (whose identity map would answer a
+    session.get() without the institution scope)."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
-    with app.test_client() as c:
-        c.auth = Auth(c)
-        yield c
+    app.test_client_class = IsolatedClient
+    c = app.test_client()
+    c.auth = Auth(c)
+    yield c
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +93,14 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--no-first-run"]}
+
+
+@pytest.fixture(autouse=True)
+def csrf_in_the_browser(request, app):
+    """Browser tests run with CSRF protection on, as in production; test-client tests post without tokens."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False

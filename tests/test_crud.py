@@ -80,3 +80,16 @@ def test_valid_institution_is_saved(app, client):
     from app.extensions import db
     with app.app_context():
         assert db.session.scalar(select(Institution).where(Institution.uscc == code)).name == "有效银行"
+
+
+def test_a_post_without_the_csrf_token_is_refused(app, client):
+    client.auth.login("admin")
+    before = _count(app, Institution)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post("/institutionview/add", data={**INSTITUTION, "uscc": "91430104MA4L00001C"})
+        hand_written = client.post("/public/progress", data={"number": "x", "id_number": "y"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert response.status_code == 400 and hand_written.status_code == 400
+    assert _count(app, Institution) == before

@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 
 from app import roles
 from app.extensions import appbuilder, db
+from app.services import appointments
 from app.validators import USCC_ALPHABET, id_card_check_char, uscc_check_char
 from models import (Building, Counter, Institution, Mortgage, MortgageParty, Operator, Parcel, Party, PreNotice,
                     PreNoticeParty, Right, RightHolder, Unit)
 
 DEMO_PASSWORD = "Demo@2026"
+OFFICES = ("长沙市不动产登记中心（市民之家）", "岳麓区不动产登记分中心")
 DIVISION = "430104"  # 长沙市岳麓区
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平"]
@@ -88,6 +90,8 @@ def seed() -> dict:
                                       **{k: v for k, v in i.items() if k not in ("key", "uscc")}) for i in INSTITUTIONS}
     _seed_accounts(insts)
     _seed_register(insts)
+    for office in OFFICES:
+        appointments.generate_slots(office, dt.date.today() + dt.timedelta(days=1), 14)
     db.session.commit()
     return {
         "institutions": db.session.scalar(select(func.count(Institution.id))),

@@ -27,7 +27,8 @@ FAB_ROLES = {
         ["Review.*", ".*"],
         ["Workbench.*", "can_.*"],
         ["SmsOutboxView$", READ],
-        ["Office|Query|System|Workbench|Review.*|Cases|Mortgages|PreNotices|Rights|Units|Buildings|Parcels|Parties|Institutions|SmsOutbox", "menu_access"],
+        ["AppointmentSlotView$", WRITE + "|can_open_two_weeks"],
+        ["Office|Query|System|Workbench|Review.*|Cases|Mortgages|PreNotices|Rights|Units|Buildings|Parcels|Parties|Institutions|SmsOutbox|AppointmentSlots", "menu_access"],
         ["UserInfoEditView|Settings.*", "can_.*"],
     ],
     INSTITUTION_ADMIN: [
@@ -69,7 +70,7 @@ _OPEN_MENUS = "Query|Progress|VerifyCertificate|VerifyArchive"
 FAB_ROLES[ANONYMOUS] = [[_OPEN_MENUS, "menu_access"]]
 for _name, _perms in FAB_ROLES.items():
     if _name != ANONYMOUS:
-        _perms += [["PublicService.*", "can_.*"], [_OPEN_MENUS + "|ArchiveProof|Payment", "menu_access"]]
+        _perms += [["PublicService.*", "can_.*"], [_OPEN_MENUS + "|ArchiveProof|Payment|Appointments", "menu_access"]]
 
 # Every role reaches its personal settings (个人设置) from the System menu (views/accounts.py).
 for _name, _perms in FAB_ROLES.items():

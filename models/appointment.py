@@ -36,4 +36,5 @@ class Appointment(Audited, Model):
     business_key: Mapped[Optional[str]] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="booked")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    slot = relationship(AppointmentSlot, backref="appointments")
+    slot = relationship(AppointmentSlot, backref="appointments", lazy="joined")
+    case = relationship("Case")

@@ -13,7 +13,7 @@ from app import validators
 from app.extensions import db
 from models import Building, Case, Institution, Mortgage, PreNotice, Right, Unit
 
-from .registry import RECORDS, UNIT_CHECKS
+from .registry import RECORDS, UNIT_CHECKS, register_wide
 
 ValidationFailed = validators.ValidationFailed
 
@@ -163,6 +163,7 @@ def evaluate(business, unit, record, institution_id, identity=None):
     return not reasons, reasons, warnings
 
 
+@register_wide
 def find_units(business, keys, institution_id=None):
     """Candidates for the keys typed on the lookup form (validated first)."""
     keys = clean_keys(business, keys)

@@ -44,3 +44,27 @@ def record_kind(name):
 def load_all():
     """Import the modules that fill the tables (they register themselves on import)."""
     from . import checks, effects, guards, lookup  # noqa: F401
+
+
+def register_wide(fn):
+    """Run a rules service over the whole register, not the caller's institution scope.
+
+    Lookups and the engine must see every record a business depends on (the developer of a
+    building, a buyer's purchase pre-notice, another bank's open case on the same unit); they
+    authorise the caller themselves (record_held_by_applicant, the engine's institution check).
+    """
+    import functools
+
+    from flask import g, has_request_context
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not has_request_context() or g.get("institution_scope") is None:
+            return fn(*args, **kwargs)
+        saved = g.institution_scope
+        g.institution_scope = None
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            g.institution_scope = saved
+    return wrapper

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.rulebook import registry
 from app.rulebook.guards import fees_due  # noqa: F401  (re-exported for the desk and payment views)
 from app.rulebook.lookup import evaluate, record_for
-from app.rulebook.registry import Problem
+from app.rulebook.registry import Problem, register_wide
 from app.services import numbering
 from models import Case, CaseHistory, CaseParty, Unit
 from models.base import utcnow
@@ -92,6 +92,7 @@ def _prefill(business, record):
     return data
 
 
+@register_wide
 def start_case(business_key, user, unit_ids, group_name=None) -> Case:
     """Open a draft case for the units (each re-checked against the business's unit checks)."""
     business = rulebook.get(business_key)
@@ -145,6 +146,7 @@ def _may_fire(case, transition, user):
     return bool(_role_names(user) & set(transition.roles)) and _same_institution(case, user)
 
 
+@register_wide
 def available_events(case, user) -> list:
     """Transitions this user may fire on the case now (the UI shows these as buttons)."""
     business = rulebook.for_case(case)
@@ -160,6 +162,7 @@ def _transition(business, case, event):
     return t
 
 
+@register_wide
 def check(case, event) -> list:
     """Every guard of the transition, without firing: a complete checklist for the applicant."""
     business = rulebook.for_case(case)
@@ -170,6 +173,7 @@ def check(case, event) -> list:
     return problems
 
 
+@register_wide
 def fire(case, event, user, *, opinion=None, reject_type=None, target=None, expected_version=None) -> Case:
     business = rulebook.for_case(case)
     if expected_version is not None and int(expected_version) != case.version:

@@ -2,6 +2,8 @@
 column, and nothing is written; the corrected file imports every row."""
 import io
 
+import pytest
+
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -13,6 +15,20 @@ from models import Case, CaseUnit, Operator, Unit
 KEY = "mortgage_first"  # any business with per-unit fields; nothing below depends on which
 
 
+@pytest.fixture(autouse=True)
+def _drop_batch_cases(app):
+    """These cases hold most of the demo units; remove them so other tests still find free units."""
+    yield
+    with app.app_context():
+        ids = set(_db.session.scalars(select(CaseUnit.case_id).where(CaseUnit.group_name == BATCH_TAG)))
+        for case_id in ids:
+            _db.session.delete(_db.session.get(Case, case_id))
+        _db.session.commit()
+
+
+BATCH_TAG = "excel-test"
+
+
 def _case_with_units(n):
     business = rulebook.get(KEY)
     op = _db.session.scalar(select(Operator).where(Operator.username == "bank_a_op"))
@@ -20,7 +36,7 @@ def _case_with_units(n):
                 institution_id=op.institution_id, applicant_id=op.id, executor_id=op.id,
                 node=business.workflow.initial, form_data={})
     for unit in _db.session.scalars(select(Unit).order_by(Unit.id).limit(n)):
-        case.units.append(CaseUnit(unit_id=unit.id, data={}))
+        case.units.append(CaseUnit(unit_id=unit.id, data={}, group_name=BATCH_TAG))
     _db.session.add(case)
     _db.session.commit()
     return business, case

@@ -331,6 +331,7 @@ def test_case_page_shows_form_parties_materials_and_history(client, db):
     for f in business.form.per_unit:
         assert f'unit__{case.units[0].id}__{f.field}' in page
     assert 'id="party-table"' in page and 'id="history"' in page and 'id="event-submit"' in page
+    assert '<svg' in page  # the flowchart with the case's path
 
 
 def test_workbench_shows_the_menu_lists_and_my_institutions_volume(client, db):

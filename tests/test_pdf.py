@@ -28,9 +28,11 @@ def test_application_form_embeds_the_chinese_font_and_names_the_party(app):
     assert data.startswith(b"%PDF")
     text = _text(data)
     assert "张三丰" in text and "不动产登记申请书" in text and "壹万元整" in text
-    fonts = {str(f) for page in PdfReader(io.BytesIO(data)).pages
-             for f in page["/Resources"]["/Font"].values()}
-    assert fonts
+    # The WenQuanYi font travels inside the file (a CID font like STSong-Light would not).
+    fonts = [f.get_object() for page in PdfReader(io.BytesIO(data)).pages
+             for f in page["/Resources"]["/Font"].values()]
+    assert any("WenQuanYi" in str(f.get("/BaseFont")) or "wqy" in str(f.get("/BaseFont")).lower() for f in fonts)
+    assert b"/FontFile2" in data
 
 
 def test_batch_print_puts_every_case_in_one_pdf(app):

@@ -133,23 +133,12 @@ def case_summary(case, business):
 
 
 def flowchart(case, business):
-    """The state graph SVG with the case's path, from the rules engine when it offers one."""
+    """The state graph SVG of the business with the case's path highlighted (app/services/flowchart)."""
+    from app.services import flowchart as fc
     try:
-        from app.services import flowchart as fc
-    except ImportError:
+        return fc.render(business, case, locale=lang())
+    except Exception:  # a drawing problem must not hide the case page
         return None
-    for name in ("render_svg", "svg", "render", "flowchart_svg", "case_svg"):
-        fn = getattr(fc, name, None)
-        if fn is None:
-            continue
-        for args in ((business, case), (business,)):
-            try:
-                return fn(*args)
-            except TypeError:
-                continue
-            except Exception:
-                return None
-    return None
 
 
 def current_user_id():

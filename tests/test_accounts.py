@@ -102,3 +102,13 @@ def test_password_policy(app, password, ok):
     from app.auth import passwords
     with app.test_request_context():
         assert (passwords.problems(password) == []) is ok
+
+
+def test_a_second_code_within_a_minute_is_not_sent(client, db):
+    from sqlalchemy import func, select
+
+    from models import SmsMessage
+    user = new_account(db)
+    for _ in range(3):
+        client.post("/accounts/forgot/", data={"username": user.username, "phone": user.phone, "send_code": "1"})
+    assert db.session.scalar(select(func.count(SmsMessage.id)).where(SmsMessage.phone == user.phone)) == 1

@@ -160,3 +160,20 @@ def test_a_new_bank_registers_is_approved_and_its_admin_signs_in(client, db):
     page = client.post("/login/", data={"username": "newbank_admin", "password": "NewBank2026"},
                        follow_redirects=True).get_data(as_text=True)
     assert "/logout" in page
+
+
+def test_institution_admin_completes_the_information_but_cannot_approve_itself(client, db):
+    bank = institution(db, "bank_b")
+    form = {"name": bank.name, "kind": bank.kind, "uscc": bank.uscc, "legal_person": bank.legal_person,
+            "legal_person_id_number": bank.legal_person_id_number or "", "contact_name": bank.contact_name,
+            "contact_phone": bank.contact_phone, "address": "长沙市岳麓区枫林一路9号", "status": "approved"}
+    client.auth.login("bank_b_admin")
+    client.post(f"/institutionview/edit/{bank.id}", data=form)
+    db.session.expire_all()
+    assert institution(db, "bank_b").address == "长沙市岳麓区枫林一路9号"
+    page = client.post(f"/institutionview/edit/{bank.id}", data={**form, "status": "disabled", "ca_required": "y"},
+                       follow_redirects=True).get_data(as_text=True)
+    db.session.expire_all()
+    fresh = institution(db, "bank_b")
+    assert fresh.status == "approved" and not fresh.ca_required
+    assert "登记机构" in page or "registry" in page

@@ -26,6 +26,21 @@ from app.services import sms
 from models import Institution, Operator, OperatorCertificate
 
 RESET_PURPOSE, REGISTER_PURPOSE = "reset_password", "register"
+RESEND_SECONDS = 60
+
+
+def _send_code(phone, purpose, subject=None):
+    """Send a code unless one went to this number for this purpose within RESEND_SECONDS (no SMS flooding)."""
+    import datetime as dt
+
+    from models import SmsMessage
+    from models.base import utcnow
+    recent = db.session.scalar(select(SmsMessage.id).where(
+        SmsMessage.phone == phone, SmsMessage.purpose == purpose,
+        SmsMessage.sent_at > utcnow() - dt.timedelta(seconds=RESEND_SECONDS)).limit(1))
+    if recent is None:
+        sms.send_code(phone, purpose, subject=subject)
+        db.session.commit()
 
 
 def _sm():
@@ -157,8 +172,7 @@ class AccountsView(BaseView):
                 if _sm().find_user(username=form.phone.data):
                     flash(_("This mobile number is already registered; sign in or use Forgot password"), "warning")
                 else:
-                    sms.send_code(form.phone.data, REGISTER_PURPOSE)
-                    db.session.commit()
+                    _send_code(form.phone.data, REGISTER_PURPOSE)
                     flash(_("A verification code has been sent to %(phone)s", phone=form.phone.data), "info")
         elif form.validate_on_submit() and self._register_person(form):
             flash(_("Registration complete; you can now sign in with your mobile number"), "success")
@@ -246,8 +260,7 @@ class AccountsView(BaseView):
             if form.username.validate(form) and form.phone.validate(form):
                 user = _sm().find_login_user(form.username.data)
                 if user is not None and user.phone == form.phone.data:
-                    sms.send_code(user.phone, RESET_PURPOSE, subject=user.username)
-                    db.session.commit()
+                    _send_code(user.phone, RESET_PURPOSE, subject=user.username)
                 # The same answer either way, so the page does not tell which accounts exist.
                 flash(_("If the account and mobile number match, a verification code has been sent"), "info")
         elif form.validate_on_submit() and self._reset(form):

@@ -1,6 +1,6 @@
 """Institutions and their operators (an institution admin sees only their own)."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from app import validators
 from app.vocab import INSTITUTION_KIND, INSTITUTION_STATUS, formatter, select
@@ -26,6 +26,21 @@ class InstitutionView(RegistryModelView):
     add_form_extra_fields = edit_form_extra_fields = {
         "kind": select(LABELS["kind"], INSTITUTION_KIND), "status": select(LABELS["status"], INSTITUTION_STATUS)}
     formatters_columns = {"kind": formatter(INSTITUTION_KIND), "status": formatter(INSTITUTION_STATUS)}
+
+    def pre_update(self, item):
+        """An institution completes its own information (金融机构信息) but cannot approve itself."""
+        from sqlalchemy import inspect
+
+        from app.scope import current_scope
+        if current_scope() is None:
+            return
+        state = inspect(item)
+        locked = [c for c in self.REGISTRY_ONLY if state.attrs[c].history.has_changes()]
+        if locked:
+            raise ValueError(_("Only the registry may change: %(fields)s",
+                               fields=", ".join(str(LABELS.get(c, c)) for c in locked)))
+
+    REGISTRY_ONLY = ("name", "uscc", "status", "ca_required", "review_opinion")
 
 
 from .operators import OperatorView  # noqa: E402,F401  (金融机构操作员管理 lives with the accounts code)

@@ -61,7 +61,7 @@ def page_context(business, case=None):
     """Everything the rendered business and the guide show, from the rules alone."""
     categories = {v.code: tx(v.name) for v in rulebook.vocabulary("categories")}
     fees = [{"name": tx(f.name), "amount": format_money(f.amount), "words": to_chinese_upper(f.amount),
-             "when": ", ".join(f"{k} = {rulebook.label('unit_uses', v) or v}" for k, v in (f.when or {}).items())}
+             "when": "、".join(rulebook.label("unit_uses", v) or v for v in (f.when or {}).values())}
             for f in business.fees]
     return {
         "b": business, "tx": tx, "field_rules": _field_rules, "fees": fees,

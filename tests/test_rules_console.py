@@ -189,3 +189,9 @@ def test_a_changed_rules_file_is_imported_as_a_new_version_unless_edited_in_the_
     monkeypatch.undo()
     rulebook.save_version("mortgage_correction", original, factories.user(db, "configurator"), note="back to the file")
     assert rulebook.get("mortgage_correction").time_limit.working_days == 5
+
+
+def test_edit_page_lists_the_names_rules_may_use(db, configurator):
+    page = configurator.get("/rules/mortgage_first/edit").get_data(as_text=True)
+    for name in ("id_or_uscc", "not_sealed", "fees_paid", "create_mortgage", "ownership", "mortgage_kinds", "standard_review"):
+        assert f"<code>{name}</code>" in page

@@ -72,6 +72,17 @@ def page_context(business, case=None):
     }
 
 
+def available_names():
+    """The names a rules file may use, so configurators need not read code."""
+    from app.rulebook import registry
+    registry.load_all()
+    return [(_("Validators"), sorted(validators.REGISTRY)), (_("Unit checks"), sorted(registry.UNIT_CHECKS)),
+            (_("Case checks"), sorted(registry.CASE_CHECKS)), (_("Guards"), sorted(registry.GUARDS)),
+            (_("Effects"), sorted(registry.EFFECTS)), (_("Lookup records"), sorted(registry.RECORDS)),
+            (_("Vocabularies"), sorted(rulebook._context().vocabularies)),
+            (_("Workflows"), sorted(rulebook._context().workflows))]
+
+
 def problems_by_line(problems):
     out = {}
     for p in problems:
@@ -99,8 +110,7 @@ class RuleConsoleView(BaseView):
     @has_access
     def show(self, key):
         business = _business_or_404(key)
-        return self.render_template("rules/business.html", **page_context(business),
-                                    validator_names=sorted(validators.REGISTRY))
+        return self.render_template("rules/business.html", **page_context(business))
 
     @expose("/<key>/edit", methods=["GET", "POST"])
     @has_access
@@ -125,6 +135,7 @@ class RuleConsoleView(BaseView):
                     flash(_("Saved as version %(v)s; new cases use it from now on", v=row.version), "success")
                     return redirect(url_for(".versions", key=key))
         return self.render_template("rules/edit.html", b=business, tx=tx, text=text, note=note, problems=problems,
+                                    names=available_names(),
                                     by_line=problems_by_line(problems), lines=text.split("\n"),
                                     base_version=current.version if current else "")
 

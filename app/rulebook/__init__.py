@@ -12,6 +12,7 @@ from typing import Optional
 
 from flask import current_app, has_request_context
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from models.base import utcnow
 
@@ -139,7 +140,8 @@ def get(business_key) -> Business:
     from models import RuleVersion
     _ensure_imported()
     row = _session().execute(select(RuleVersion.id, RuleVersion.business_key, RuleVersion.version).where(
-        RuleVersion.business_key == business_key, RuleVersion.active.is_(True))).first()
+        RuleVersion.business_key == business_key, RuleVersion.active.is_(True))
+        .order_by(RuleVersion.version.desc())).first()
     if row is None:
         return _from_file(business_key)
     if row.id in _cache:
@@ -207,7 +209,11 @@ def save_version(business_key, text, user=None, note=None):
                       author_id=getattr(user, "id", None),
                       author_name=getattr(user, "username", None) or "system", note=(note or "")[:300] or None)
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # another configurator saved the same version number first
+        session.rollback()
+        raise RulesError([f"rules/{business_key}.yaml: version {last + 1} was saved by someone else meanwhile; reload and try again"]) from None
     audit.record(session, "rules_saved", "RuleVersion", row.id, summary=f"{business_key} v{row.version}")
     session.commit()
     return row

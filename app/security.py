@@ -12,14 +12,18 @@ from flask import current_app, redirect, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.manager import BaseSecurityManager
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.security.forms import ResetPasswordForm
+from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordView, UserDBModelView
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import inspect
 from werkzeug.security import check_password_hash
+from wtforms import PasswordField
+from wtforms.validators import DataRequired
 
 from app import audit
-from app.auth import LoginRefused, lockout
+from app.auth import LoginRefused, lockout, passwords
 from models import Operator
 from models.base import utcnow
 
@@ -50,9 +54,53 @@ class OperatorAdminView(UserDBModelView):
         return redirect(url_for("SettingsView.index"))
 
 
+    def pre_add(self, item):
+        problems = passwords.problems(item.password)
+        if problems:
+            raise ValueError("; ".join(problems))
+        super().pre_add(item)
+
+    def post_add(self, item):
+        audit.record(self.datamodel.session, "create_account", "Operator", item.id, summary=item.username)
+        self.datamodel.session.commit()
+
+    def post_update(self, item):
+        audit.record(self.datamodel.session, "edit_account", "Operator", item.id, summary=item.username)
+        self.datamodel.session.commit()
+
+    def post_delete(self, item):
+        audit.record(self.datamodel.session, "delete_account", "Operator", item.id, summary=item.username)
+        self.datamodel.session.commit()
+
+
+class PolicyResetPasswordForm(ResetPasswordForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(), passwords.policy_validator],
+                             widget=BS3PasswordFieldWidget())
+
+
+class PolicyResetPasswordView(ResetPasswordView):
+    """The Admin resets someone's password: our policy, not FAB's "no check"."""
+
+    form = PolicyResetPasswordForm
+
+
+class OwnPasswordView(ResetMyPasswordView):
+    """FAB's own-password form asks for no old password; ours (personal settings) does."""
+
+    @expose("/form", methods=["GET"])
+    def this_form_get(self):
+        return redirect(url_for("SettingsView.index"))
+
+    @expose("/form", methods=["POST"])
+    def this_form_post(self):
+        return redirect(url_for("SettingsView.index"))
+
+
 class RegistrySecurityManager(SecurityManager):
     user_model = Operator
     userdbmodelview = OperatorAdminView
+    resetpasswordview = PolicyResetPasswordView
+    resetmypasswordview = OwnPasswordView
 
     @property
     def authdbview(self):
@@ -165,6 +213,16 @@ class RegistrySecurityManager(SecurityManager):
             g.user = user
             return user
         return None
+
+    def reset_password(self, userid, password):
+        """An administrator's reset also lifts a lockout and ends the user's sessions."""
+        super().reset_password(userid, password)
+        user = self.get_user_by_id(userid)
+        lockout.unlock(user)
+        self.rotate_session_nonce(user)
+        audit.record(self.session, "password_reset_by_admin", "Operator", user.id, summary=user.username,
+                     institution_id=user.institution_id)
+        self.session.commit()
 
     def on_user_logout(self, user):
         self.rotate_session_nonce(user)

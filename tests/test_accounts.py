@@ -112,3 +112,26 @@ def test_a_second_code_within_a_minute_is_not_sent(client, db):
     for _ in range(3):
         client.post("/accounts/forgot/", data={"username": user.username, "phone": user.phone, "send_code": "1"})
     assert db.session.scalar(select(func.count(SmsMessage.id)).where(SmsMessage.phone == user.phone)) == 1
+
+
+def test_admin_password_reset_applies_the_policy_and_ends_the_users_sessions(client, app, db):
+    user = new_account(db)
+    other = app.test_client()
+    login(other, user.username, PASSWORD)
+    assert b"my-username" in other.get("/settings/").data
+    client.auth.login("admin")
+    client.post(f"/resetpassword/form?pk={user.id}", data={"password": "short", "conf_password": "short"})
+    assert "/logout" in login(app.test_client(), user.username, PASSWORD).get_data(as_text=True)
+    client.auth.login("admin")
+    client.post(f"/resetpassword/form?pk={user.id}", data={"password": "Reset2029ok", "conf_password": "Reset2029ok"})
+    assert b"my-username" not in other.get("/settings/", follow_redirects=True).data
+    assert "password_reset_by_admin" in audit_actions(db, "admin")
+
+
+def test_fab_own_password_form_leads_to_personal_settings(client, db):
+    user = new_account(db)
+    login(client, user.username, PASSWORD)
+    resp = client.post("/resetmypassword/form", data={"password": "NoOldPass1", "conf_password": "NoOldPass1"})
+    assert resp.status_code == 302 and "/settings/" in resp.location
+    client.get("/logout/")
+    assert "/logout" in login(client, user.username, PASSWORD).get_data(as_text=True)

@@ -48,6 +48,16 @@ def state_label(business, node):
     return tx(state.label) if state else node
 
 
+def action_label(business, action):
+    """A history entry's action as the rules name the transition ("start" is the engine's own)."""
+    if action == "start":
+        return _("Started")
+    for t in business.workflow.transitions:
+        if t.event == action:
+            return tx(t.label)
+    return action
+
+
 def money_upper(value):
     try:
         from app.services.money import to_chinese_upper

@@ -32,12 +32,10 @@ def monthly_volume(today=None):
 
     from .desk_common import tx
     today = today or dt.date.today()
-    first = (today.replace(day=1) - dt.timedelta(days=31 * (MONTHS - 1))).replace(day=1)
-    months = []
-    y, m = first.year, first.month
-    for _ in range(MONTHS):
-        months.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    # The last MONTHS calendar months, this one included.
+    index = today.year * 12 + today.month - 1 - (MONTHS - 1)
+    months = [f"{(index + i) // 12:04d}-{(index + i) % 12 + 1:02d}" for i in range(MONTHS)]
+    first = dt.date(index // 12, index % 12 + 1, 1)
     month = func.strftime("%Y-%m", Case.created_at) if db.engine.dialect.name == "sqlite" \
         else func.to_char(Case.created_at, "YYYY-MM")
     rows = db.session.execute(select(Case.business_key, month, func.count()).where(

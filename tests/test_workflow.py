@@ -188,6 +188,15 @@ def test_reject_needs_type_and_reapply_offers_the_allowed_restart_nodes(db, op, 
     assert reapply.to == ["draft", "pre_review"]
     with pytest.raises(WorkflowError):
         workflow.fire(draft, "reapply", op, target="approved")
+    # Straight back to pre-review only with what submitting needs: the missing material blocks it.
+    material = next(m for m in draft.materials if m.material_key == "contracts")
+    db.session.delete(material)
+    db.session.commit()
+    with pytest.raises(WorkflowError) as exc:
+        workflow.fire(draft, "reapply", op, target="pre_review")
+    assert "抵押合同及主债权合同（借款合同）" in " ".join(exc.value.problems)
+    add_material(db, draft, "contracts")
+    db.session.commit()
     workflow.fire(draft, "reapply", op, target="pre_review")
     assert draft.node == "pre_review" and draft.executor_role == "RegistryReviewer"
 

@@ -113,6 +113,14 @@ def check_graph(wf, located, base):
         for r in t.roles:
             if r not in KNOWN_ROLES:
                 out.append(problem(located, base + ("transitions", i, "roles"), f"unknown role '{r}' (known: {', '.join(sorted(KNOWN_ROLES))})"))
+        for target, names in t.target_guards.items():
+            if target not in t.to:
+                out.append(problem(located, base + ("transitions", i, "target_guards", target),
+                                   f"'{target}' is not a target of this transition (targets: {', '.join(t.to)})"))
+            for n in names:
+                if n not in registry.GUARDS:
+                    out.append(problem(located, base + ("transitions", i, "target_guards", target),
+                                       f"unknown guard '{n}' (known: {', '.join(sorted(registry.GUARDS))})"))
         for kind, names, table in (("guards", t.guards, registry.GUARDS), ("effects", t.effects, registry.EFFECTS)):
             for n in names:
                 if n not in table:
@@ -198,6 +206,9 @@ def _resolve_workflow(spec, located, ctx):
         for t in matches:
             for key, value in override.model_dump(exclude_none=True).items():
                 setattr(t, key, getattr(override, key) if key == "label" else value)
+            if override.to is not None and override.target_guards is None:
+                # Narrowing the targets drops the shared workflow's guards for the targets removed.
+                t.target_guards = {k: v for k, v in t.target_guards.items() if k in t.to}
     graph = check_graph(wf, located, ("workflow",) if not isinstance(spec.workflow, str) else ())
     # Problems in a shared workflow caused by an override are reported at the override.
     if graph and isinstance(spec.workflow, str):

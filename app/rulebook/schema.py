@@ -108,6 +108,9 @@ class Transition(Strict):
     effects: list[str] = []
     requires_opinion: bool = False
     requires_reject_type: bool = False
+    # Extra guards when the case goes to a given target, e.g. re-applying straight to pre-review
+    # must pass what submitting passes, while re-applying to the draft need not.
+    target_guards: dict[str, list[str]] = {}
 
     _lists = field_validator("from_", "to", mode="before")(classmethod(lambda cls, v: _as_list(v)))
 
@@ -138,6 +141,7 @@ class TransitionOverride(Strict):
     guards: Optional[list[str]] = None
     effects: Optional[list[str]] = None
     requires_opinion: Optional[bool] = None
+    target_guards: Optional[dict[str, list[str]]] = None
 
     _lists = field_validator("to", mode="before")(classmethod(lambda cls, v: _as_list(v) if v else v))
 

@@ -163,12 +163,12 @@ def _transition(business, case, event):
 
 
 @register_wide
-def check(case, event) -> list:
-    """Every guard of the transition, without firing: a complete checklist for the applicant."""
+def check(case, event, target=None) -> list:
+    """Every guard of the transition (and of its target), without firing: a complete checklist."""
     business = rulebook.for_case(case)
     t = _transition(business, case, event)
     problems = []
-    for name in t.guards:
+    for name in list(dict.fromkeys(t.guards + t.target_guards.get(target or t.to[0], []))):
         problems += registry.GUARDS[name](case, business, t)
     return problems
 
@@ -191,7 +191,7 @@ def fire(case, event, user, *, opinion=None, reject_type=None, target=None, expe
         problems.append(_l("The case cannot go to '%(node)s' from here", node=to))
     if problems:
         raise WorkflowError(problems)
-    blocking = [p for p in check(case, event) if p.severity == "critical"]
+    blocking = [p for p in check(case, event, to) if p.severity == "critical"]
     if blocking:
         raise WorkflowError(blocking)
     node_from = case.node

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditLog
-from tests.accounts_helpers import PASSWORD, forget_request_globals, new_account
+from tests.accounts_helpers import forget_request_globals, new_account
 
 
 @pytest.fixture(autouse=True)

@@ -2,13 +2,11 @@
 certificate, and the operator signs in with the certificate key + password (WebCrypto signs the
 server nonce). Unknown CA, expired certificate and wrong key are each refused with a clear message."""
 import re
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from app.demo import make_uscc
-from models import Institution, Operator, OperatorCertificate
+from models import OperatorCertificate
 from tests.accounts_helpers import PASSWORD, issue, make_ca, new_account, pem, trust
 from tests.factories import institution
 

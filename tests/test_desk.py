@@ -378,3 +378,28 @@ def test_apply_page_groups_businesses_by_category_and_refuses_bad_keys(client, d
     business = rulebook.get("mortgage_first")
     r = client.post("/desk/apply/mortgage_first/", data={k.field: "bad" for k in business.lookup})
     assert r.status_code == 400 and 'id="lookup-error"' in r.get_data(as_text=True)
+
+
+def test_batch_print_puts_the_ticked_cases_in_one_pdf(client, db):
+    import io
+
+    from pypdf import PdfReader
+    business = rulebook.get("mortgage_first")
+    _u1, first = apply_through_views(client, business)
+    username, second = apply_through_views(client, business, exclude=[cu.unit_id for cu in first.units])
+    client.auth.login(username)
+    r = client.post("/desk/office/print", data={"case_id": [str(first.id), str(second.id)]})
+    assert r.headers["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages)
+    assert first.number in text and second.number in text
+
+
+def test_a_draft_can_be_cancelled_and_then_leaves_my_todo_list(client, db):
+    business = rulebook.get("mortgage_first")
+    _username, case = apply_through_views(client, business)
+    cancel = next(t for t in business.workflow.transitions if t.event == "cancel")
+    assert case.number in client.get("/desk/office/todo").get_data(as_text=True)
+    client.post(f"/desk/case/{case.id}/fire", data={"event": cancel.event, "version": case.version})
+    _db.session.expire_all()
+    assert _db.session.get(Case, case.id).node in cancel.to
+    assert case.number not in client.get("/desk/office/todo").get_data(as_text=True)

@@ -2,6 +2,7 @@
 REGISTRY_TEST_DATABASE_URL is set), a test client with a login helper, and a live server for the browser."""
 import contextvars
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -38,7 +39,49 @@ def app():
     sync_security(application)
     with application.app_context():
         demo.seed()
+        from app import rulebook
+        rulebook.all_businesses()  # the rules files imported as version 1 belong in the snapshot
+    _snapshot(application)
     yield application
+
+
+def _engine(application):
+    from app.extensions import db
+    with application.app_context():
+        return db.engine
+
+
+def _maintenance(sql):
+    from sqlalchemy import create_engine, text
+    engine = create_engine(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for statement in sql:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+def _snapshot(application):
+    """Keep the migrated, seeded database so every test module can start from it."""
+    _engine(application).dispose()
+    if DATABASE_URL.startswith("sqlite"):
+        shutil.copyfile(TMP / "test.db", TMP / "snapshot.db")
+    else:
+        name = DATABASE_URL.rsplit("/", 1)[1]
+        _maintenance([f"DROP DATABASE IF EXISTS {name}_snapshot", f"CREATE DATABASE {name}_snapshot TEMPLATE {name}"])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_database(app):
+    """Each test module starts from the seeded snapshot: modules cannot use up or alter each other's data."""
+    _engine(app).dispose()
+    if DATABASE_URL.startswith("sqlite"):
+        shutil.copyfile(TMP / "snapshot.db", TMP / "test.db")
+    else:
+        name = DATABASE_URL.rsplit("/", 1)[1]
+        _maintenance([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name} TEMPLATE {name}_snapshot"])
+    from app import rulebook
+    rulebook._cache.clear()  # version ids restart with the snapshot; cached rules would be stale
+    yield
 
 
 @pytest.fixture

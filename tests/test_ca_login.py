@@ -121,3 +121,18 @@ def test_unbinding_is_audited_and_stops_ca_login(client, db, pki, trusted):
     client.post(f"/operatorview/unbindca/{op.id}")
     assert "unbind_ca" in audit_actions(db, "bank_a_admin")
     assert "/logout" not in ca_login(client, op.username, key)
+
+
+def test_demo_ca_command_binds_a_certificate_whose_key_signs_in(app, client, db, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    before = app.config["REGISTRY_CA_TRUST_FILE"], app.instance_path
+    app.config["REGISTRY_CA_TRUST_FILE"] = str(tmp_path / "trust.pem")
+    app.instance_path = str(tmp_path)
+    try:
+        op = new_account(db, institution=institution(db, "bank_b"))
+        result = app.test_cli_runner().invoke(args=["demo-ca", op.username])
+        assert result.exit_code == 0, result.output
+        key = serialization.load_pem_private_key((tmp_path / "demo-keys" / f"{op.username}.key").read_bytes(), None)
+        assert "/logout" in ca_login(client, op.username, key)
+    finally:
+        app.config["REGISTRY_CA_TRUST_FILE"], app.instance_path = before

@@ -328,6 +328,8 @@ class SettingsView(BaseView):
 
 
 def register(appbuilder):
+    from app.auth.demo_ca import demo_ca
+    current_app.cli.add_command(demo_ca)  # flask --app run demo-ca: try the CA login by hand
     appbuilder.add_view_no_menu(AccountsView())
     appbuilder.add_view(SettingsView, "PersonalSettings", label=_l("Personal settings"), icon="fa-sliders",
                         category="System")

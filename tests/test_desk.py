@@ -403,3 +403,18 @@ def test_a_draft_can_be_cancelled_and_then_leaves_my_todo_list(client, db):
     _db.session.expire_all()
     assert _db.session.get(Case, case.id).node in cancel.to
     assert case.number not in client.get("/desk/office/todo").get_data(as_text=True)
+
+
+def test_a_unit_that_cannot_take_the_business_is_shown_with_its_reason_and_cannot_be_added(client, db):
+    business = rulebook.get("mortgage_first")
+    username, keys, unit = find_applicable(business)
+    number_field, identity_field = RECORDS[business.lookup_record].fields
+    wrong = {**keys, identity_field: make_id_card(dt.date(1970, 7, 7), 99)}  # valid, but not the holder
+    client.auth.login(username)
+    page = client.post("/desk/apply/mortgage_first/", data=wrong).get_data(as_text=True)
+    assert f'id="unit-{unit.id}" disabled' in page or re.search(rf'value="{unit.id}"\s+disabled', page)
+    assert "unit-reason" in page
+    cases = _db.session.scalar(select(__import__("sqlalchemy").func.count()).select_from(Case))
+    r = client.post("/desk/apply/mortgage_first/start", data={**wrong, "unit_id": str(unit.id)}, follow_redirects=True)
+    assert "alert-danger" in r.get_data(as_text=True)
+    assert _db.session.scalar(select(__import__("sqlalchemy").func.count()).select_from(Case)) == cases

@@ -83,6 +83,22 @@ class DeskApplyView(BaseView):
         if not unit_ids:
             flash(_("Tick at least one unit that can take this business"), "danger")
             return redirect(back)
+        # Only units the typed keys found, and that passed the checks with those keys, may be added:
+        # a crafted POST cannot skip the identity check of the lookup.
+        keys = {k.field: request.form.get(k.field, "") for k in business.lookup}
+        try:
+            candidates = {c.unit.id: c for c in rulebook.lookup.find_units(business, keys,
+                                                                            institution_id=_institution_id())}
+        except ValidationFailed as exc:
+            flash(str(exc), "danger")
+            return redirect(back)
+        refused = [uid for uid in unit_ids if uid not in candidates or not candidates[uid].ok]
+        if refused:
+            for uid in refused:
+                c = candidates.get(uid)
+                flash(f"{c.unit.location}: {'; '.join(map(str, c.reasons))}" if c else
+                      _("Unit %(id)s was not found by this lookup", id=uid), "danger")
+            return redirect(back)
         try:
             case = workflow.start_case(business.key, g.user, unit_ids, group_name=request.form.get("group_name") or None)
             db.session.commit()

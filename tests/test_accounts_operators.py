@@ -177,3 +177,13 @@ def test_institution_admin_completes_the_information_but_cannot_approve_itself(c
     fresh = institution(db, "bank_b")
     assert fresh.status == "approved" and not fresh.ca_required
     assert "登记机构" in page or "registry" in page
+
+
+def test_deleting_one_operator_removes_it_from_the_institution_and_keeps_the_account(client, db):
+    bank = institution(db, "bank_a")
+    op = new_account(db, institution=bank)
+    client.auth.login("bank_a_admin")
+    client.post(f"/operatorview/delete/{op.id}")
+    fresh = reload(db, op)
+    assert fresh is not None and fresh.institution_id is None and [r.name for r in fresh.roles] == ["Public"]
+    assert client.post(f"/operatorview/delete/{op.id}").status_code == 404  # now outside the scope

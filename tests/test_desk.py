@@ -418,3 +418,13 @@ def test_a_unit_that_cannot_take_the_business_is_shown_with_its_reason_and_canno
     r = client.post("/desk/apply/mortgage_first/start", data={**wrong, "unit_id": str(unit.id)}, follow_redirects=True)
     assert "alert-danger" in r.get_data(as_text=True)
     assert _db.session.scalar(select(__import__("sqlalchemy").func.count()).select_from(Case)) == cases
+
+
+def test_desk_pages_follow_the_language_menu(client, db):
+    business = rulebook.get("mortgage_first")
+    _username, case = apply_through_views(client, business)
+    client.get("/lang/en")
+    assert business.name.en in client.get("/desk/apply/").get_data(as_text=True)
+    page = client.get(f"/desk/case/{case.id}/").get_data(as_text=True)
+    assert "Save draft" in page and business.materials[0].name.en in page
+    client.get("/lang/zh")

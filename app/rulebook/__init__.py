@@ -95,9 +95,9 @@ def _ensure_imported():
     from models import RuleVersion
     url = str(db.engine.url)
     if url in _imported:
-        return
+        return True
     if not inspect(db.engine).has_table("rule_version"):
-        return
+        return False  # not migrated yet: the files themselves serve (e.g. `flask db upgrade` itself)
     _context()
     table = RuleVersion.__table__
     with db.engine.begin() as conn:
@@ -117,6 +117,7 @@ def _ensure_imported():
                 business_key=key, version=(last.version + 1) if last else 1, content=text, active=True,
                 author_name="system", note=f"imported from {filename}", created_at=utcnow()))
     _imported.add(url)
+    return True
 
 
 def _from_row(row) -> Business:
@@ -138,7 +139,8 @@ def _from_file(key) -> Business:
 def get(business_key) -> Business:
     """The active version of a business (raises KeyError for an unknown key)."""
     from models import RuleVersion
-    _ensure_imported()
+    if not _ensure_imported():
+        return _from_file(business_key)
     row = _session().execute(select(RuleVersion.id, RuleVersion.business_key, RuleVersion.version).where(
         RuleVersion.business_key == business_key, RuleVersion.active.is_(True))
         .order_by(RuleVersion.version.desc())).first()
@@ -161,13 +163,10 @@ def for_case(case) -> Business:
 
 def all_businesses() -> list:
     from models import RuleVersion
-    _ensure_imported()
     _context()
     keys = set(_state["files"])
-    try:
+    if _ensure_imported():
         keys |= set(_session().scalars(select(RuleVersion.business_key).where(RuleVersion.active.is_(True))))
-    except Exception:
-        pass
     order = {v.code: i for i, v in enumerate(vocabulary("categories"))}
     return sorted((get(k) for k in keys), key=lambda b: (order.get(b.category, 99), b.key))
 

@@ -116,3 +116,22 @@ def test_a_non_workbook_gets_a_clear_message(client, db):
     r = client.post(f"/desk/batch/{case.id}/import", data={"workbook": (io.BytesIO(b"MZ..."), "u.xlsx")},
                     content_type="multipart/form-data")
     assert r.status_code == 400 and "import-message" in r.get_data(as_text=True)
+
+
+def test_register_data_is_extracted_for_every_unit_without_overwriting_typed_values(client, db):
+    from .test_desk import apply_through_views
+    business = next((b for b in rulebook.all_businesses() if b.batch and any(f.prefill for f in b.form.per_unit)), None)
+    if business is None:
+        pytest.skip("no batch business extracts register data")
+    _username, case = apply_through_views(client, business)
+    prefilled = [f.field for f in business.form.per_unit if f.prefill]
+    typed_field = prefilled[0]
+    cu = case.units[0]
+    cu.data = {typed_field: "typed by the operator"}
+    _db.session.commit()
+    r = client.post(f"/desk/batch/{case.id}/extract")
+    assert r.status_code == 302
+    _db.session.expire_all()
+    data = _db.session.get(Case, case.id).units[0].data
+    assert data[typed_field] == "typed by the operator"
+    assert any(data.get(f) not in (None, "") for f in prefilled[1:]) or len(prefilled) == 1

@@ -18,6 +18,18 @@ from .desk_case import _commit
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def extracted_values(business, unit, institution_id):
+    """批量提取: the per-unit values the register already holds (fields with `prefill` in the rules)."""
+    record = rulebook.lookup.record_for(business, unit, institution_id)
+    values = {}
+    for f in business.form.per_unit:
+        value = getattr(record, f.prefill, None) if (f.prefill and record is not None) else None
+        if value is not None:
+            values[f.field] = value if isinstance(value, bool) else (
+                value.isoformat() if hasattr(value, "isoformat") else str(value))
+    return values
+
+
 class DeskBatchView(BaseView):
     route_base = "/desk/batch"
 
@@ -32,6 +44,27 @@ class DeskBatchView(BaseView):
         resp.headers["Content-Type"] = XLSX
         resp.headers["Content-Disposition"] = f'attachment; filename="{case.number}.xlsx"'
         return resp
+
+    @expose("/<int:case_id>/extract", methods=["POST"])
+    @has_access
+    def extract(self, case_id):
+        """Fill every unit's empty fields from the register in one go (typed values are kept)."""
+        case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        back = url_for("DeskCaseView.show", case_id=case.id) + "#units"
+        if not dc.is_draft(case, business):
+            flash(_("Only a draft can be edited"), "danger")
+            return redirect(back)
+        filled = 0
+        for cu in case.units:
+            found = extracted_values(business, cu.unit, case.institution_id)
+            missing = {k: v for k, v in found.items() if (cu.data or {}).get(k) in (None, "")}
+            if missing:
+                cu.data = {**(cu.data or {}), **missing}
+                filled += 1
+        if _commit(case=case, touch=True):
+            flash(_("Register data extracted for %(n)d unit(s)", n=filled), "success")
+        return redirect(back)
 
     @expose("/<int:case_id>/import", methods=["POST"])
     @has_access

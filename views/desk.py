@@ -140,7 +140,7 @@ class DeskOfficeView(BaseView):
                 rejections[h.case_id] = h
         return self.render_template("desk/office.html", which=which, title=title, cases=rows, total=total,
                                     page=page, pages=max(1, -(-total // PAGE_SIZE)), rejections=rejections,
-                                    info=_case_info, tx=dc.tx)
+                                    info=_case_info, tx=dc.tx, reject_label=dc.reject_label)
 
     @expose("/todo")
     @has_access

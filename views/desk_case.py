@@ -40,7 +40,8 @@ class DeskCaseView(BaseView):
             materials=dc.materials_table(case, business), vocab=dc.vocab_options, display=dc.display,
             upper=dc.money_upper, flow_svg=dc.flowchart(case, business), id_type_label=dc.id_type_label,
             state_label=lambda n: dc.state_label(business, n),
-            action_label=lambda a: dc.action_label(business, a), id_types=_id_types())
+            action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
+            id_types=_id_types())
         return make_response(body, status)
 
     @expose("/<int:case_id>/")

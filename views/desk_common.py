@@ -93,6 +93,13 @@ def vocab_options(field):
     return list((excel.vocab_codes(field) or {}).items())
 
 
+def reject_label(code):
+    try:
+        return rulebook.label("reject_types", code) or code
+    except Exception:
+        return code
+
+
 def id_type_label(code):
     try:
         return rulebook.label("id_types", code) or code

@@ -68,7 +68,7 @@ class ReviewView(BaseView):
             parties=dc.parties_table(case, business), materials=dc.materials_table(case, business),
             display=dc.display, upper=dc.money_upper, flow_svg=dc.flowchart(case, business),
             id_type_label=dc.id_type_label, state_label=lambda n: dc.state_label(business, n),
-            action_label=lambda a: dc.action_label(business, a),
+            action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
             reject_types=reject_types)
         return make_response(body)
 

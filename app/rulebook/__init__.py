@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models.base import utcnow
 
-from .loader import Context, RulesError, load_directory, parse_business
+from .loader import RulesError, load_directory, parse_business
 from .schema import (Check, Field, LookupKey, MaterialSpec, PartySpec, State, Text, Transition, VocabItem,
                      Workflow, BusinessSpec)
 

@@ -43,9 +43,8 @@ class PublicServiceView(BaseView):
     def progress(self):
         """办理进度查询 by case number and the ID number of one of its parties."""
         case = history = None
-        form = request.form if request.method == "POST" else request.args
-        if form.get("number"):
-            case = _progress(form.get("number"), form.get("id_number"))
+        if request.values.get("number"):
+            case = _progress(request.values.get("number"), request.values.get("id_number"))
             if case is None:
                 flash(_("No case matches that number and ID number"), "warning")
             else:
@@ -53,7 +52,7 @@ class PublicServiceView(BaseView):
         business = _business_name(case.business_key) if case else None
         node = _node_label(case) if case else None
         return self.render_template("public/progress.html", case=case, history=history, business=business,
-                                    node=node, form=form)
+                                    node=node)
 
     @expose("/certificate", methods=["GET", "POST"])
     def certificate(self):
@@ -63,12 +62,12 @@ class PublicServiceView(BaseView):
             cert = certificates.find_certificate(request.form.get("number"), request.form.get("code"))
             if cert is None:
                 flash(_("No certificate matches that number and verification code"), "warning")
-        return self.render_template("public/certificate.html", cert=cert, form=request.form)
+        return self.render_template("public/certificate.html", cert=cert)
 
     @expose("/certificate/<token>")
     def certificate_by_token(self, token):
         cert = certificates.by_token(Certificate, token) or abort(404)
-        return self.render_template("public/certificate.html", cert=cert, form={})
+        return self.render_template("public/certificate.html", cert=cert)
 
     @expose("/certificate/<token>/pdf")
     def certificate_pdf(self, token):
@@ -83,12 +82,12 @@ class PublicServiceView(BaseView):
             proof = certificates.find_archive_proof(request.form.get("number"), request.form.get("code"))
             if proof is None:
                 flash(_("No archive proof matches that number and verification code"), "warning")
-        return self.render_template("public/archive_verify.html", proof=proof, form=request.form)
+        return self.render_template("public/archive_verify.html", proof=proof)
 
     @expose("/archive/<token>")
     def archive_by_token(self, token):
         proof = certificates.by_token(ArchiveProof, token) or abort(404)
-        return self.render_template("public/archive_verify.html", proof=proof, form={})
+        return self.render_template("public/archive_verify.html", proof=proof)
 
     @expose("/archive/<token>/pdf")
     def archive_pdf(self, token):
@@ -117,7 +116,7 @@ class PublicServiceArchiveView(BaseView):
                 flash(str(exc), "danger")
         mine = db.session.scalars(select(ArchiveProof).where(ArchiveProof.requested_by == g.user.id)
                                   .order_by(ArchiveProof.id.desc()).limit(20)).all()
-        return self.render_template("public/archive_request.html", form=request.form, mine=mine)
+        return self.render_template("public/archive_request.html", mine=mine)
 
 
 def _node_label(case):

@@ -187,3 +187,10 @@ def test_deleting_one_operator_removes_it_from_the_institution_and_keeps_the_acc
     fresh = reload(db, op)
     assert fresh is not None and fresh.institution_id is None and [r.name for r in fresh.roles] == ["Public"]
     assert client.post(f"/operatorview/delete/{op.id}").status_code == 404  # now outside the scope
+
+
+@pytest.mark.parametrize("username", ["bank_a_admin", "bank_a_op", "public"])
+def test_only_the_registry_reviews_registrations(client, username):
+    client.auth.login(username)
+    resp = client.get("/registrations/")
+    assert resp.status_code == 302 and "/registrations/" not in resp.location

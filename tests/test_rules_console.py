@@ -195,3 +195,36 @@ def test_edit_page_lists_the_names_rules_may_use(db, configurator):
     page = configurator.get("/rules/mortgage_first/edit").get_data(as_text=True)
     for name in ("id_or_uscc", "not_sealed", "fees_paid", "create_mortgage", "ownership", "mortgage_kinds", "standard_review"):
         assert f"<code>{name}</code>" in page
+
+
+def test_configurator_adds_a_material_in_a_real_browser_and_rolls_it_back(page, live_server, app):
+    """The acceptance walk in Debian chromium: edit, save, see the diff, a new case needs it, restore."""
+    from app.demo import DEMO_PASSWORD
+    from app.extensions import db as _db
+    with app.app_context():
+        original = active_text(_db, "mortgage_first")
+        before = rulebook.get("mortgage_first").version
+    page.goto(f"{live_server}/logout/")
+    page.goto(f"{live_server}/login/")
+    page.locator("input[name=username]:visible").first.fill("configurator")
+    password = page.locator("input[name=password]:visible").first
+    password.fill(DEMO_PASSWORD)
+    password.press("Enter")
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/rules/mortgage_first/edit")
+    text = page.input_value("textarea[name=content]")
+    page.fill("textarea[name=content]", text.replace("\nworkflow: standard_review", NEW_MATERIAL + "\nworkflow: standard_review", 1))
+    page.fill("input[name=note]", "新增估价报告")
+    page.locator("button[type=submit]").last.click()
+    page.wait_for_load_state()
+    assert "/rules/mortgage_first/versions" in page.url
+    assert page.locator(f'.rule-version[data-version="{before + 1}"] .rules-diff').inner_text().count("valuation_report") >= 1
+    with app.app_context():
+        op = factories.user(_db, "bank_a_op")
+        case = workflow.start_case("mortgage_first", op, [free_unit(_db).id])
+        assert "material:valuation_report" in {p.field for p in workflow.check(case, "submit")}
+    page.locator(f'.rule-version[data-version="{before}"] button[type=submit]').click()
+    page.wait_for_load_state()
+    assert page.locator(f'.rule-version[data-version="{before + 2}"] .label-success').count() == 1
+    with app.app_context():
+        assert active_text(_db, "mortgage_first") == original

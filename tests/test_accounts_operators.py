@@ -192,5 +192,9 @@ def test_deleting_one_operator_removes_it_from_the_institution_and_keeps_the_acc
 @pytest.mark.parametrize("username", ["bank_a_admin", "bank_a_op", "public"])
 def test_only_the_registry_reviews_registrations(client, username):
     client.auth.login(username)
-    resp = client.get("/registrations/")
-    assert resp.status_code == 302 and "/registrations/" not in resp.location
+    assert client.get("/registrations/").status_code == 403
+
+
+def test_reviewer_sees_the_registration_queue(client):
+    client.auth.login("reviewer")
+    assert 'id="registrations"' in client.get("/registrations/").get_data(as_text=True)

@@ -21,6 +21,9 @@ def create_app(test_config=None):
     app.config.from_object("config")
     if test_config:
         app.config.update(test_config)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in translation_dirs())
     os.makedirs(app.config["DATA_DIR"], exist_ok=True)
 

@@ -29,7 +29,9 @@ def _actor():
     if not has_request_context():
         return None, "system", None, None
     user = g.get("_login_user")
-    ip = request.headers.get("X-Forwarded-For", request.remote_addr) if request else None
+    # remote_addr only: behind a reverse proxy, REGISTRY_PROXY_COUNT makes ProxyFix set it from the
+    # proxy's X-Forwarded-For; a header sent by the client itself is never trusted.
+    ip = request.remote_addr if request else None
     if user is None or not getattr(user, "is_authenticated", False):
         return None, "anonymous", None, ip
     return user.id, user.username, getattr(user, "institution_id", None), ip

@@ -6,6 +6,7 @@ On top of FAB: lockout after repeated failures, institution/status checks, a per
 nonce checked on every request (so a copied cookie dies at logout or password change), and an
 audit entry for every sign-in, failure, lockout and sign-out.
 """
+import re
 import secrets
 
 from flask import current_app, redirect, session, url_for
@@ -107,6 +108,15 @@ class RegistrySecurityManager(SecurityManager):
         # Imported late: views import the app's models and forms, which need the app being built.
         from views.accounts import LoginView
         return LoginView
+
+    def is_item_public(self, permission_name, view_name):
+        """FAB checks visitors against the database copy of the public role, where our regular-expression
+        permissions (app/roles.py) are stored literally; match them as FAB does for signed-in roles."""
+        public = self.auth_role_public
+        if public in self.builtin_roles:
+            return any(re.match(view, view_name) and re.match(perm, permission_name)
+                       for view, perm in self.builtin_roles[public])
+        return super().is_item_public(permission_name, view_name)
 
     def create_db(self):
         """FAB would create_all() the whole schema here; ours comes from migrations, so only sync roles."""

@@ -11,6 +11,7 @@ import secrets
 
 from flask import current_app, redirect, session, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.manager import BaseSecurityManager
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
@@ -97,8 +98,22 @@ class OwnPasswordView(ResetMyPasswordView):
         return redirect(url_for("SettingsView.index"))
 
 
+class ClosedSecurityApi(SecurityApi):
+    """FAB always mounts a JWT login at /api/v1/security/login; it would bypass lockout, the CA
+    requirement and the audit. The platform offers no token API, so the endpoint refuses."""
+
+    @expose("/login", methods=["POST"])
+    def login(self):
+        return self.response(404, message="not offered: sign in at /login/")
+
+    @expose("/refresh", methods=["POST"])
+    def refresh(self):
+        return self.response(404, message="not offered")
+
+
 class RegistrySecurityManager(SecurityManager):
     user_model = Operator
+    security_api = ClosedSecurityApi
     userdbmodelview = OperatorAdminView
     resetpasswordview = PolicyResetPasswordView
     resetmypasswordview = OwnPasswordView

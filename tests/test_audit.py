@@ -27,3 +27,10 @@ def test_an_edit_through_a_view_is_audited_with_before_and_after(client, db):
     assert entry.before["contact_phone"] == "13807310001" and entry.after["contact_phone"] == "13900001111"
     db.session.expire_all()
     assert db.session.get(Institution, bank.id).contact_phone == "13900001111"
+
+
+def test_the_token_login_api_is_closed(client):
+    """FAB's JWT login would bypass lockout, the CA requirement and the audit."""
+    response = client.post("/api/v1/security/login", json={"username": "bank_a_op", "password": DEMO_PASSWORD,
+                                                           "provider": "db"})
+    assert response.status_code == 404 and "access_token" not in response.get_data(as_text=True)

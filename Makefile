@@ -20,6 +20,7 @@ i18n: $(BIN)/.installed
 db: setup
 	$(BIN)/flask --app run db upgrade
 	$(BIN)/flask --app run seed-demo
+	$(BIN)/flask --app run demo-ca
 
 run: db
 	$(BIN)/python run.py

@@ -76,3 +76,12 @@ def test_opening_slots_twice_creates_them_once(db):
     assert first == 5 * len(appointments.PERIODS)
     assert appointments.generate_slots("新开登记点", start, 7) == 0
     db.session.rollback()
+
+
+def test_the_registry_adds_a_slot_through_the_form(client, db):
+    client.auth.login("reviewer")
+    day = (dt.date.today() + dt.timedelta(days=90)).isoformat()
+    client.post("/appointmentslotview/add", data={"office": "表单登记点", "day": day, "start": "09:00",
+                                                  "finish": "10:00", "capacity": "3"})
+    slot = db.session.scalar(select(AppointmentSlot).where(AppointmentSlot.office == "表单登记点"))
+    assert slot is not None and slot.start == dt.time(9) and slot.capacity == 3

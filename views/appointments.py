@@ -8,6 +8,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from wtforms import TimeField
+from wtforms.validators import DataRequired
 
 from app import validators
 from app.extensions import db
@@ -25,6 +27,10 @@ class AppointmentSlotView(RegistryModelView):
     search_columns = ["office", "day"]
     add_columns = edit_columns = ["office", "day", "start", "finish", "capacity"]
     base_order = ("day", "asc")
+    # FAB has no form field for TIME columns: declare them.
+    add_form_extra_fields = edit_form_extra_fields = {
+        "start": TimeField(_l("From"), validators=[DataRequired()]),
+        "finish": TimeField(_l("To"), validators=[DataRequired()])}
     label_columns = {**RegistryModelView.label_columns, "office": _l("Registry office"), "day": _l("Date"),
                      "start": _l("From"), "finish": _l("To"), "capacity": _l("Capacity")}
 

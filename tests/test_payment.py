@@ -87,3 +87,13 @@ def test_anyone_with_the_case_number_and_a_party_id_can_pay(client, db, case_wit
     assert "160.00" in page.get_data(as_text=True)
     fields = _pay(client, case_with_fees, channel="unionpay")
     assert fields["provider_ref"].startswith("UNIONPAY-")
+
+
+def test_the_case_page_shows_fees_and_leads_to_payment(client, db, case_with_fees):
+    client.auth.login("bank_a_op")
+    page = client.get(f"/desk/case/{case_with_fees.id}/").get_data(as_text=True)
+    assert 'id="pay-btn"' in page and "160.00" in page
+    fields = _pay(client, case_with_fees)
+    client.post("/pay/notify", data=fields)
+    page = client.get(f"/desk/case/{case_with_fees.id}/").get_data(as_text=True)
+    assert 'id="pay-btn"' not in page

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import rulebook
 from app.extensions import db
-from app.services import excel, materials, pdf, sms
+from app.services import excel, materials, payment, pdf, sms
 from app.validators import REGISTRY, ValidationFailed
 from models import CaseParty
 
@@ -41,7 +41,7 @@ class DeskCaseView(BaseView):
             upper=dc.money_upper, flow_svg=dc.flowchart(case, business), id_type_label=dc.id_type_label,
             state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
-            id_types=_id_types())
+            id_types=_id_types(), fees=payment.outstanding(case))
         return make_response(body, status)
 
     @expose("/<int:case_id>/")

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import numbering
+from app.services import numbering, workdays
 from models import Certificate, Institution, Mortgage, MortgageParty, Party, PreNotice, PreNoticeParty, Right, RightHolder
 from models.base import utcnow
 
@@ -263,12 +263,7 @@ def assign_case_number(case, business, user):
     if not case.official_number:
         case.official_number = numbering.official_case_number()
     case.accepted_at = utcnow()
-    day, left = dt.date.today(), business.time_limit.working_days
-    while left:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    case.deadline = day
+    case.deadline = workdays.add_working_days(dt.date.today(), business.time_limit.working_days)
 
 
 @effect("finish")

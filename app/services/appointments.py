@@ -6,6 +6,7 @@ from sqlalchemy import func, select, update
 
 from app import validators
 from app.extensions import db
+from app.services import workdays
 from models import Appointment, AppointmentSlot
 
 # Default opening hours of a registry hall; slots are generated per office and working day.
@@ -18,11 +19,11 @@ class BookingError(ValueError):
 
 
 def generate_slots(office: str, start: dt.date, days: int, capacity: int = 10) -> int:
-    """Create the standard periods for each working day (Mon-Fri) from start; existing slots are kept."""
+    """Create the standard periods for each working day from start; existing slots are kept."""
     created = 0
     day = start
     for _n in range(days):
-        if day.weekday() < 5:
+        if workdays.is_working_day(day):
             for begin, end in PERIODS:
                 exists = db.session.scalar(select(AppointmentSlot.id).where(
                     AppointmentSlot.office == office, AppointmentSlot.day == day, AppointmentSlot.start == begin))

@@ -12,6 +12,7 @@ from tests import factories
 @pytest.fixture
 def submitted_case(db):
     case = factories.case(db, "bank_a_op", node="pre_review")
+    case.executor_id, case.executor_role = None, "RegistryReviewer"
     db.session.add(CaseParty(case_id=case.id, role="debtor", name="周晓明", id_type="1", id_number="11010519491231002X"))
     db.session.add(CaseHistory(case_id=case.id, node_from="draft", node_to="pre_review", action="submit",
                                actor_name="陈晓东"))
@@ -92,3 +93,24 @@ def test_archive_query_with_someone_elses_id_is_refused(client, db):
 def test_archive_query_needs_an_account(client):
     client.get("/logout/")
     assert client.get("/archive/").status_code == 302
+
+
+def test_visitors_land_on_the_public_services(client):
+    client.get("/logout/")
+    page = client.get("/").get_data(as_text=True)
+    for href in ("/guide/", "/public/progress", "/public/certificate", "/public/archive/verify"):
+        assert f'href="{href}"' in page
+    assert "办事指南" in page
+
+
+def test_reviewers_home_counts_their_queues(client, submitted_case):
+    page = client.auth.login("reviewer").get_data(as_text=True)
+    assert 'id="review-queues"' in page
+    assert "/review/?node=pre_review" in page
+    import re
+    badge = re.search(r'node=pre_review">[^<]*<span class="badge">(\d+)</span>', page)
+    assert badge and int(badge.group(1)) >= 1
+
+
+def test_operators_home_has_no_review_queues(client):
+    assert 'id="review-queues"' not in client.auth.login("bank_a_op").get_data(as_text=True)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.roles import REVIEWER
 from models import Case, CaseUnit
 
 MONTHS = 12
@@ -58,6 +59,16 @@ def _tx(text):
     return tx(text)
 
 
+def review_queues(user):
+    """[(node, label, count)] of the registry's queues, for reviewers' home page; [] for everyone else."""
+    if not any(r.name == REVIEWER for r in user.roles):
+        return []
+    from .review import REVIEWER_ROLE, reviewer_nodes
+    counts = dict(db.session.execute(select(Case.node, func.count()).where(
+        Case.executor_role == REVIEWER_ROLE).group_by(Case.node)).all())
+    return [(node, label, counts.get(node, 0)) for node, label in reviewer_nodes()]
+
+
 class HomeIndexView(IndexView):
     index_template = "index.html"
 
@@ -65,9 +76,10 @@ class HomeIndexView(IndexView):
     def index(self):
         user = g.user
         todo = done = []
-        groups, info = [], None
+        groups, info, queues = [], None, []
         if user is not None and user.is_authenticated:
             todo, done = _lists(user)
+            queues = review_queues(user)
             try:
                 from .desk import _case_info, businesses_by_category
                 groups = businesses_by_category() if getattr(user, "institution_id", None) else []
@@ -75,7 +87,7 @@ class HomeIndexView(IndexView):
             except Exception:  # the rules may be mid-edit; the lists still show
                 groups = []
         return self.render_template(self.index_template, appbuilder=self.appbuilder, todo=todo, done=done,
-                                    groups=groups, info=info, tx=_tx)
+                                    groups=groups, info=info, tx=_tx, queues=queues)
 
 
 class WorkbenchView(BaseView):

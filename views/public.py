@@ -140,6 +140,7 @@ def _quote(text):
 def register(appbuilder):
     appbuilder.add_view(PublicServiceView, "Progress", href="/public/progress", label=_l("Progress query"),
                         icon="fa-search", category="Query", category_label=_l("Business query"))
+    appbuilder.add_link("Guide", href="/guide/", label=_l("Service guide"), icon="fa-book", category="Query")
     appbuilder.add_link("VerifyCertificate", href="/public/certificate", label=_l("E-certificate verification"),
                         icon="fa-check-square-o", category="Query")
     appbuilder.add_link("VerifyArchive", href="/public/archive/verify", label=_l("Archive proof verification"),

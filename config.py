@@ -59,7 +59,7 @@ LANGUAGES = {
 }
 
 # Roles, their permissions and which of them are confined to one institution: app/roles.py
-from app.roles import FAB_ROLES  # noqa: E402
+from app.roles import FAB_ROLES  # noqa: E402,F401  (read by FAB from this module)
 
 # Certificate numbers: province abbreviation, city and sequence width (domain.md)
 REGISTRY_PROVINCE = env("PROVINCE", "湘")

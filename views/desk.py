@@ -18,6 +18,7 @@ from models import Case, CaseHistory, CaseUnit
 
 from . import desk_common as dc
 from .desk_case import DeskCaseView, fire_event
+from .downloads import file_response
 
 PAGE_SIZE = 20
 
@@ -172,11 +173,8 @@ class DeskOfficeView(BaseView):
         cases = db.session.scalars(select(Case).where(Case.id.in_(ids)).options(
             selectinload(Case.units).joinedload(CaseUnit.unit), selectinload(Case.parties),
             selectinload(Case.materials)).order_by(Case.id)).unique().all()
-        data = pdf.case_documents([dc.case_summary(c, rulebook.for_case(c)) for c in cases])
-        resp = make_response(data)
-        resp.headers["Content-Type"] = "application/pdf"
-        resp.headers["Content-Disposition"] = 'inline; filename="cases.pdf"'
-        return resp
+        return file_response(pdf.case_documents([dc.case_summary(c, rulebook.for_case(c)) for c in cases]),
+                             "cases.pdf")
 
     @expose("/reapply/<int:case_id>", methods=["POST"])
     @has_access

@@ -14,8 +14,8 @@ from app.services import excel
 
 from . import desk_common as dc
 from .desk_case import _commit
+from .downloads import XLSX, file_response
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def extracted_values(business, unit, institution_id):
@@ -40,10 +40,7 @@ class DeskBatchView(BaseView):
         business = rulebook.for_case(case)
         fields = business.form.per_unit
         rows = [[cu.unit.unit_code] + [(cu.data or {}).get(f.field) for f in fields] for cu in case.units]
-        resp = make_response(excel.build_template(business, rows))
-        resp.headers["Content-Type"] = XLSX
-        resp.headers["Content-Disposition"] = f'attachment; filename="{case.number}.xlsx"'
-        return resp
+        return file_response(excel.build_template(business, rows), f"{case.number}.xlsx", XLSX)
 
     @expose("/<int:case_id>/extract", methods=["POST"])
     @has_access

@@ -16,6 +16,7 @@ from app.validators import REGISTRY, ValidationFailed
 from models import CaseParty
 
 from . import desk_common as dc
+from .downloads import file_response
 
 SMS_PURPOSE = "case_confirm"
 
@@ -239,11 +240,7 @@ class DeskCaseView(BaseView):
     def print_pdf(self, case_id):
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
-        data = pdf.case_documents([dc.case_summary(case, business)])
-        resp = make_response(data)
-        resp.headers["Content-Type"] = "application/pdf"
-        resp.headers["Content-Disposition"] = f'inline; filename="{case.number}.pdf"'
-        return resp
+        return file_response(pdf.case_documents([dc.case_summary(case, business)]), f"{case.number}.pdf")
 
     @expose("/<int:case_id>/fire", methods=["POST"])
     @has_access

@@ -1,6 +1,6 @@
 """Institutions and their operators (an institution admin sees only their own)."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 
 from app import validators
 from app.vocab import INSTITUTION_KIND, INSTITUTION_STATUS, formatter, select

@@ -3,7 +3,7 @@
 Progress and verification need no account but always two facts (a number and an ID number or a
 verification code), so nobody can walk the register by guessing numbers.
 """
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +13,7 @@ from app import rulebook, validators
 from app.extensions import db
 from app.services import certificates
 from models import ArchiveProof, Case, CaseParty, Certificate
+from .downloads import file_response
 
 
 def _progress(number: str, id_number: str):
@@ -72,7 +73,7 @@ class PublicServiceView(BaseView):
     @expose("/certificate/<token>/pdf")
     def certificate_pdf(self, token):
         cert = certificates.by_token(Certificate, token) or abort(404)
-        return _pdf(certificates.certificate_pdf(cert), cert.number)
+        return file_response(certificates.certificate_pdf(cert), f"{cert.number}.pdf")
 
     @expose("/archive/verify", methods=["GET", "POST"])
     def archive_verify(self):
@@ -92,7 +93,7 @@ class PublicServiceView(BaseView):
     @expose("/archive/<token>/pdf")
     def archive_pdf(self, token):
         proof = certificates.by_token(ArchiveProof, token) or abort(404)
-        return _pdf(certificates.archive_proof_pdf(proof), proof.number)
+        return file_response(certificates.archive_proof_pdf(proof), f"{proof.number}.pdf")
 
 
 class PublicServiceArchiveView(BaseView):
@@ -125,16 +126,6 @@ def _node_label(case):
         return state.label.get(rulebook.current_locale()) if state else case.node
     except Exception:
         return case.node
-
-
-def _pdf(data, name):
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{_quote(name)}.pdf"})
-
-
-def _quote(text):
-    from urllib.parse import quote
-    return quote(text)
 
 
 def register(appbuilder):

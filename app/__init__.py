@@ -1,4 +1,5 @@
 """The application factory: wires the extensions, security, scope, audit and views."""
+import logging
 import os
 from pathlib import Path
 
@@ -16,6 +17,8 @@ def translation_dirs():
 
 
 def create_app(test_config=None):
+    # FAB warns at start-up for every TIME column it cannot filter on; our views declare their own.
+    logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
     app = Flask(__name__, template_folder=str(ROOT / "views" / "templates"),
                 static_folder=str(ROOT / "app" / "static"), instance_path=str(ROOT / "instance"))
     app.config.from_object("config")

@@ -17,11 +17,12 @@ MONTHS = 12
 
 def _lists(user):
     todo = db.session.scalars(
-        select(Case).where(Case.executor_id == user.id).options(selectinload(Case.units).joinedload(CaseUnit.unit))
+        select(Case).where(Case.executor_id == user.id).options(selectinload(Case.units).joinedload(CaseUnit.unit),
+                                                                selectinload(Case.parties))
         .order_by(Case.updated_at.desc()).limit(10)).unique().all()
     done = db.session.scalars(
         select(Case).where(Case.applicant_id == user.id, Case.submitted_at.is_not(None))
-        .options(selectinload(Case.units).joinedload(CaseUnit.unit))
+        .options(selectinload(Case.units).joinedload(CaseUnit.unit), selectinload(Case.parties))
         .order_by(Case.submitted_at.desc()).limit(10)).unique().all()
     return todo, done
 

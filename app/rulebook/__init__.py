@@ -136,14 +136,34 @@ def _from_file(key) -> Business:
     return build(text, filename)
 
 
+def _active_rows() -> dict:
+    """{business_key: (id, business_key, version)} of the active versions: one query per request,
+    so every process sees a configurator's edit on its next request."""
+    from flask import g
+
+    from models import RuleVersion
+    memo = g.get("_active_rules") if has_request_context() else None
+    if memo is None:
+        memo = {row.business_key: row for row in _session().execute(
+            select(RuleVersion.id, RuleVersion.business_key, RuleVersion.version)
+            .where(RuleVersion.active.is_(True)).order_by(RuleVersion.version))}
+        if has_request_context():
+            g._active_rules = memo
+    return memo
+
+
+def _forget_active():
+    from flask import g
+    if has_request_context():
+        g.pop("_active_rules", None)
+
+
 def get(business_key) -> Business:
     """The active version of a business (raises KeyError for an unknown key)."""
     from models import RuleVersion
     if not _ensure_imported():
         return _from_file(business_key)
-    row = _session().execute(select(RuleVersion.id, RuleVersion.business_key, RuleVersion.version).where(
-        RuleVersion.business_key == business_key, RuleVersion.active.is_(True))
-        .order_by(RuleVersion.version.desc())).first()
+    row = _active_rows().get(business_key)
     if row is None:
         return _from_file(business_key)
     if row.id in _cache:
@@ -166,7 +186,7 @@ def all_businesses() -> list:
     _context()
     keys = set(_state["files"])
     if _ensure_imported():
-        keys |= set(_session().scalars(select(RuleVersion.business_key).where(RuleVersion.active.is_(True))))
+        keys |= set(_active_rows())
     order = {v.code: i for i, v in enumerate(vocabulary("categories"))}
     return sorted((get(k) for k in keys), key=lambda b: (order.get(b.category, 99), b.key))
 
@@ -215,6 +235,7 @@ def save_version(business_key, text, user=None, note=None):
         raise RulesError([f"rules/{business_key}.yaml: version {last + 1} was saved by someone else meanwhile; reload and try again"]) from None
     audit.record(session, "rules_saved", "RuleVersion", row.id, summary=f"{business_key} v{row.version}")
     session.commit()
+    _forget_active()
     return row
 
 

@@ -4,7 +4,6 @@ Configurators read each business rendered from its rules, edit the YAML in the b
 before it is saved, errors shown against the lines), save it as a new version and restore any
 earlier one. The guide shows the same rules to anyone, without logging in.
 """
-import re
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
@@ -20,9 +19,6 @@ from app.rulebook.registry import CASE_CHECKS, UNIT_CHECKS
 from app.services import flowchart
 from app.services.money import format_money, to_chinese_upper
 from models import Case, RuleVersion
-
-_LINE = re.compile(r", line (\d+): ")
-
 
 def _loc():
     return rulebook.current_locale()
@@ -84,10 +80,10 @@ def available_names():
 
 
 def problems_by_line(problems):
+    """Problems grouped by the line they point at (0: not tied to a line), to show next to the text."""
     out = {}
     for p in problems:
-        m = _LINE.search(p)
-        out.setdefault(int(m.group(1)) if m else 0, []).append(p)
+        out.setdefault(getattr(p, "line", 0) or 0, []).append(p)
     return out
 
 
@@ -130,7 +126,7 @@ class RuleConsoleView(BaseView):
                 try:
                     row = rulebook.save_version(key, text, g.user, note or None)
                 except rulebook.RulesError as exc:
-                    problems = exc.problems
+                    problems = exc.problems   # Problem objects: shown in the user's language by the template
                 else:
                     flash(_("Saved as version %(v)s; new cases use it from now on", v=row.version), "success")
                     return redirect(url_for(".versions", key=key))
@@ -161,7 +157,7 @@ class RuleConsoleView(BaseView):
             abort(404)
         except rulebook.RulesError as exc:  # an old version may refer to names since removed
             for p in exc.problems:
-                flash(p, "danger")
+                flash(str(p), "danger")   # in the user's language
             return redirect(url_for(".versions", key=key))
         flash(_("Version %(old)s restored as version %(new)s", old=version, new=row.version), "success")
         return redirect(url_for(".versions", key=key))

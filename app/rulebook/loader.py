@@ -4,55 +4,82 @@ Every problem names file, line and key path, and all problems are collected befo
 configurator fixes a file in one pass (Home Assistant's habit).
 """
 import copy
+import dataclasses
+import types
 from pathlib import Path
+from typing import Annotated, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app import roles as role_names
 from app import validators
 
 from . import registry
+from . import messages as M
+from .messages import Problem, join
 from .schema import BusinessSpec, VocabItem, Workflow
 from .source import Located, SourceProblem, format_path, load, problem
 
 
 class RulesError(Exception):
+    """Problems in rules files. .problems are Problem objects (file, line, key path, message): str()
+    of one renders it in the request's language; str() of the error, used when start-up fails and
+    in logs, is English (see messages.py)."""
+
     def __init__(self, problems):
         self.problems = list(problems)
-        super().__init__("Invalid rules:\n" + "\n".join(f"  - {p}" for p in self.problems))
+        super().__init__(self.problems)
+
+    def __str__(self):
+        return M.INVALID_RULES + "\n" + "\n".join(f"  - {_english(p)}" for p in self.problems)
+
+
+def _english(p):
+    return p.english() if isinstance(p, Problem) else str(p)
 
 
 KNOWN_ROLES = {role_names.ADMIN, role_names.REVIEWER, role_names.INSTITUTION_ADMIN, role_names.OPERATOR,
                role_names.CONFIGURATOR, role_names.PUBLIC}
 
 
-def _real_path(data, loc):
-    """Drop pydantic's union/type tags from an error location, keeping real keys and indexes."""
-    out, node = [], data
+def _locate(data, loc, kind):
+    """The real key path of a pydantic error location, and where it passed through a union member
+    (prefix, member tag) - pydantic names the member it tried, e.g. ('workflow', 'Workflow', 'states')."""
+    out, node, tag = [], data, None
     for i, part in enumerate(loc):
         if isinstance(node, dict) and part in node:
             out.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             out.append(part)
             node = node[part]
-        elif i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str) and part[:1].islower():
+        elif i == len(loc) - 1 and kind == "missing" and isinstance(node, dict):
             out.append(part)   # a missing key: name it, the line is its parent's
-    return tuple(out)
+        elif tag is None:
+            tag = (tuple(out), part)
+    return tuple(out), tag
 
 
 def _pydantic_problems(exc, located, base=()):
-    out = []
+    """One problem per pydantic error, in catalogue words. Of a union (a workflow is a name or a
+    mapping) only the member the value was meant as is reported: a mapping's own mistakes, or for
+    anything else a single "should be a name or a mapping"."""
+    data = _at(located.data, base)
+    plain, unions = [], {}
     for err in exc.errors():
-        path = base + _real_path(located.data if not base else _at(located.data, base), err["loc"])
-        if err["type"] == "extra_forbidden":
-            message = f"unknown key '{path[-1]}'"
-        elif err["type"] == "missing":
-            message = "required key is missing"
+        path, tag = _locate(data, err["loc"], err["type"])
+        if tag is None:
+            plain.append((path, M.from_pydantic(err, path[-1] if path else None)))
         else:
-            message = err["msg"].removeprefix("Value error, ")
-        out.append(problem(located, path, message))
-    return list(dict.fromkeys(out))
+            unions.setdefault(tag[0], []).append((path, tag[1], err))
+    for prefix, members in unions.items():
+        value = _at(data, prefix)
+        if isinstance(value, dict):
+            plain += [(path, M.from_pydantic(err, path[-1] if path else None))
+                      for path, member, err in members if str(member)[:1].isupper()]
+        else:
+            plain.append((prefix, M.EXPECTED_NAME_OR_MAPPING(given=M.given(value))))
+    return list(dict.fromkeys(problem(located, base + path, message) for path, message in plain))
 
 
 def _at(data, path):
@@ -61,11 +88,67 @@ def _at(data, path):
     return data
 
 
+def _has_validators(model):
+    d = model.__pydantic_decorators__
+    return bool(d.field_validators or d.model_validators or d.validators or d.root_validators)
+
+
+def salvage(annotation, value):
+    """What of value validates against annotation, keeping positions: a part that does not is None.
+
+    Used when a file has shape problems, so that the names in its valid parts are still checked in
+    the same pass (a configurator should not fix the shape only to be told about a misspelt name
+    next). Models with validators of their own are taken whole or not at all."""
+    try:
+        return TypeAdapter(annotation).validate_python(value)
+    except ValidationError:
+        pass
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return salvage(args[0], value)
+    if origin in (Union, types.UnionType):
+        for member in args:
+            kind = get_origin(member) or member
+            if (isinstance(value, dict) and (kind is dict or _is_model(kind))) or \
+                    (isinstance(value, list) and kind is list):
+                return salvage(member, value)
+        return None
+    if origin is list and isinstance(value, list):
+        return [salvage(args[0], item) for item in value]
+    if origin is dict and isinstance(value, dict):
+        return {k: salvage(args[1], v) for k, v in value.items() if isinstance(k, str)}
+    if _is_model(annotation) and isinstance(value, dict) and not _has_validators(annotation):
+        values = {}
+        for name, info in annotation.model_fields.items():
+            key = info.alias or name
+            if key in value:
+                values[name] = salvage(Annotated[(info.annotation, *info.metadata)] if info.metadata
+                                       else info.annotation, value[key])
+            else:
+                values[name] = None if info.is_required() else info.get_default(call_default_factory=True)
+        return annotation.model_construct(**values)
+    return None
+
+
+def _is_model(kind):
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
+
+
+def _validate(model, located, base=()):
+    """(validated model, []) or, when the shape is wrong, (what could be salvaged, problems)."""
+    data = _at(located.data, base)
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return salvage(model, data), _pydantic_problems(exc, located, base)
+
+
 def _parse(text, filename):
     try:
-        return load(text, filename), []
+        located = load(text, filename)
     except SourceProblem as exc:
-        return None, exc.problems
+        return None, list(exc.problems)
+    return located, list(located.problems)
 
 
 def load_vocabularies(path):
@@ -75,10 +158,10 @@ def load_vocabularies(path):
     if located is None:
         return vocabs, problems
     if not isinstance(located.data, dict):
-        return vocabs, [problem(located, (), "expected a mapping of vocabulary names to lists")]
+        return vocabs, problems + [problem(located, (), M.VOCABULARIES_NOT_MAPPING())]
     for name, items in located.data.items():
         if not isinstance(items, list):
-            problems.append(problem(located, (name,), "expected a list of {code, name}"))
+            problems.append(problem(located, (name,), M.VOCABULARY_NOT_LIST()))
             continue
         vocabs[name] = []
         seen = set()
@@ -89,46 +172,53 @@ def load_vocabularies(path):
                 problems += _pydantic_problems(exc, located, (name, i))
                 continue
             if vi.code in seen:
-                problems.append(problem(located, (name, i, "code"), f"duplicate code '{vi.code}'"))
+                problems.append(problem(located, (name, i, "code"), M.DUPLICATE_CODE(code=vi.code)))
             seen.add(vi.code)
             vocabs[name].append(vi)
     return vocabs, problems
 
 
-def check_graph(wf, located, base):
-    """One initial state, known states, nothing leaves a final state, all reachable, no dead ends."""
+def check_graph(wf, located, base, complete=True):
+    """One initial state, known states, nothing leaves a final state, all reachable, no dead ends.
+
+    A workflow with shape problems (complete=False; broken states and transitions are None) gets
+    the name checks of its valid parts only: counting states or following transitions through
+    broken ones would report problems that are not there."""
     out = []
-    initials = [n for n, s in wf.states.items() if s.initial]
-    if len(initials) != 1:
-        out.append(problem(located, base + ("states",), f"exactly one initial state needed, found {initials or 'none'}"))
-    for i, t in enumerate(wf.transitions):
+    states = wf.states if isinstance(wf.states, dict) else None
+    transitions = [(i, t) for i, t in enumerate(wf.transitions or []) if t is not None]
+    initials = [n for n, s in (states or {}).items() if s is not None and s.initial]
+    if complete and len(initials) != 1:
+        out.append(problem(located, base + ("states",), M.ONE_INITIAL_STATE(found=join(initials) or M.NONE_FOUND())))
+    for i, t in transitions:
         for key, names in (("from", t.from_), ("to", t.to)):
             for n in names:
-                if n not in wf.states:
-                    out.append(problem(located, base + ("transitions", i, key),
-                                       f"unknown state '{n}' (known: {', '.join(wf.states)})"))
+                if states is not None and n not in states:
+                    out.append(problem(located, base + ("transitions", i, key), M.UNKNOWN_STATE(name=n, known=join(states))))
         for n in t.from_:
-            if n in wf.states and wf.states[n].final:
-                out.append(problem(located, base + ("transitions", i, "from"), f"final state '{n}' cannot have an outgoing transition"))
+            if states is not None and states.get(n) is not None and states[n].final:
+                out.append(problem(located, base + ("transitions", i, "from"), M.FINAL_STATE_LEAVES(name=n)))
         for r in t.roles:
             if r not in KNOWN_ROLES:
-                out.append(problem(located, base + ("transitions", i, "roles"), f"unknown role '{r}' (known: {', '.join(sorted(KNOWN_ROLES))})"))
+                out.append(problem(located, base + ("transitions", i, "roles"), M.UNKNOWN_ROLE(name=r, known=join(sorted(KNOWN_ROLES)))))
         for target, names in t.target_guards.items():
             if target not in t.to:
                 out.append(problem(located, base + ("transitions", i, "target_guards", target),
-                                   f"'{target}' is not a target of this transition (targets: {', '.join(t.to)})"))
+                                   M.NOT_A_TARGET(target=target, targets=join(t.to))))
             for n in names:
                 if n not in registry.GUARDS:
                     out.append(problem(located, base + ("transitions", i, "target_guards", target),
-                                       f"unknown guard '{n}' (known: {', '.join(sorted(registry.GUARDS))})"))
-        for kind, names, table in (("guards", t.guards, registry.GUARDS), ("effects", t.effects, registry.EFFECTS)):
+                                       M.UNKNOWN_GUARD(name=n, known=join(sorted(registry.GUARDS)))))
+        for kind, names, table, entry in (("guards", t.guards, registry.GUARDS, M.UNKNOWN_GUARD),
+                                          ("effects", t.effects, registry.EFFECTS, M.UNKNOWN_EFFECT)):
             for n in names:
                 if n not in table:
-                    out.append(problem(located, base + ("transitions", i, kind), f"unknown {kind[:-1]} '{n}' (known: {', '.join(sorted(table))})"))
-    for name, s in wf.states.items():
-        if s.executor and s.executor != "applicant" and s.executor not in KNOWN_ROLES:
-            out.append(problem(located, base + ("states", name, "executor"), f"unknown executor '{s.executor}'"))
-    if out or len(initials) != 1:
+                    out.append(problem(located, base + ("transitions", i, kind), entry(name=n, known=join(sorted(table)))))
+    for name, s in (states or {}).items():
+        if s is not None and s.executor and s.executor != "applicant" and s.executor not in KNOWN_ROLES:
+            out.append(problem(located, base + ("states", name, "executor"),
+                               M.UNKNOWN_EXECUTOR(name=s.executor, known=join(sorted(KNOWN_ROLES)))))
+    if out or not complete or len(initials) != 1:
         return out
     reach, todo = set(initials), list(initials)
     while todo:
@@ -141,9 +231,9 @@ def check_graph(wf, located, base):
                         todo.append(n)
     for name, s in wf.states.items():
         if name not in reach:
-            out.append(problem(located, base + ("states", name), f"state '{name}' cannot be reached from '{initials[0]}'"))
+            out.append(problem(located, base + ("states", name), M.UNREACHABLE_STATE(name=name, initial=initials[0])))
         elif not s.final and not any(name in t.from_ for t in wf.transitions):
-            out.append(problem(located, base + ("states", name), f"state '{name}' is a dead end: not final and nothing leaves it"))
+            out.append(problem(located, base + ("states", name), M.DEAD_END_STATE(name=name)))
     return out
 
 
@@ -152,12 +242,15 @@ def load_workflow(path):
     located, problems = _parse(path.read_text(encoding="utf-8"), _display(path))
     if located is None:
         return None, problems
-    try:
-        wf = Workflow.model_validate(located.data)
-    except ValidationError as exc:
-        return None, _pydantic_problems(exc, located)
-    problems = check_graph(wf, located, ())
-    return (None if problems else wf), problems
+    if not isinstance(located.data, dict):
+        return None, problems + [problem(located, (), M.TOP_NOT_MAPPING())]
+    wf, shape = _validate(Workflow, located)
+    problems += shape + check_graph(wf, located, (), complete=not shape)
+    return (None if problems else wf), _unique(problems)
+
+
+def _unique(problems):
+    return list(dict.fromkeys(problems))
 
 
 def _display(path):
@@ -168,104 +261,145 @@ def _display(path):
 class Context:
     """What a business file is checked against: vocabularies and shared workflows."""
 
-    def __init__(self, vocabularies, workflows):
+    def __init__(self, vocabularies, workflows, broken_workflows=()):
         self.vocabularies, self.workflows = vocabularies, workflows
+        self.broken_workflows = set(broken_workflows)   # files in workflows/ with problems (reported there)
 
 
 def parse_business(text, filename, ctx, expected_key=None):
-    """Validate one business file's text; returns (BusinessSpec, resolved Workflow) or raises RulesError."""
+    """Validate one business file's text; returns (BusinessSpec, resolved Workflow) or raises RulesError.
+
+    Shape problems (pydantic) and name problems (unknown validators, states, vocabularies ...) are
+    reported together: when the shape is wrong, the names in the parts that are right are still
+    checked, and the parts that are wrong are left to their shape problem."""
     located, problems = _parse(text, filename)
     if located is None:
         raise RulesError(problems)
     if not isinstance(located.data, dict):
-        raise RulesError([problem(located, (), "expected a mapping at the top of the file")])
-    try:
-        spec = BusinessSpec.model_validate(located.data)
-    except ValidationError as exc:
-        raise RulesError(_pydantic_problems(exc, located)) from None
-    workflow, problems = _resolve_workflow(spec, located, ctx)
-    problems += _names(spec, located, ctx, expected_key)
+        raise RulesError(problems + [problem(located, (), M.TOP_NOT_MAPPING())])
+    spec, shape = _validate(BusinessSpec, located)
+    problems += shape
+    workflow, graph = _resolve_workflow(spec, located, ctx,
+                                        complete=not any(p.path[:1] == ("workflow",) for p in shape))
+    problems += graph + _names(spec, located, ctx, expected_key)
     if problems:
-        raise RulesError(problems)
+        raise RulesError(_unique(problems))
     return spec, workflow
 
 
-def _resolve_workflow(spec, located, ctx):
+def _resolve_workflow(spec, located, ctx, complete=True):
+    if spec.workflow is None or spec.workflow in ctx.broken_workflows:
+        return None, []   # not a name nor a mapping, or a shared workflow with problems of its own: reported there
     if isinstance(spec.workflow, str):
         if spec.workflow not in ctx.workflows:
-            return None, [problem(located, ("workflow",), f"unknown workflow '{spec.workflow}' (known: {', '.join(sorted(ctx.workflows))})")]
+            return None, [problem(located, ("workflow",), M.UNKNOWN_WORKFLOW(name=spec.workflow, known=join(sorted(ctx.workflows))))]
         wf = copy.deepcopy(ctx.workflows[spec.workflow])
     else:
         wf = copy.deepcopy(spec.workflow)
     problems = []
-    for event, override in spec.workflow_overrides.items():
-        matches = [t for t in wf.transitions if t.event == event]
-        if not matches:
-            problems.append(problem(located, ("workflow_overrides", event),
-                                    f"the workflow has no event '{event}' (known: {', '.join(dict.fromkeys(t.event for t in wf.transitions))})"))
+    overrides = spec.workflow_overrides if isinstance(spec.workflow_overrides, dict) else {}
+    events = list(dict.fromkeys(t.event for t in (wf.transitions or []) if t is not None))
+    for event, override in overrides.items():
+        matches = [t for t in (wf.transitions or []) if t is not None and t.event == event]
+        if not matches and complete:
+            problems.append(problem(located, ("workflow_overrides", event), M.UNKNOWN_EVENT(event=event, known=join(events))))
+        if override is None:
+            continue   # its shape problem is reported; applying half of it would mislead the graph check
         for t in matches:
             for key, value in override.model_dump(exclude_none=True).items():
                 setattr(t, key, getattr(override, key) if key == "label" else value)
             if override.to is not None and override.target_guards is None:
                 # Narrowing the targets drops the shared workflow's guards for the targets removed.
                 t.target_guards = {k: v for k, v in t.target_guards.items() if k in t.to}
-    graph = check_graph(wf, located, ("workflow",) if not isinstance(spec.workflow, str) else ())
+    shared = isinstance(spec.workflow, str)
+    graph = check_graph(wf, located, () if shared else ("workflow",), complete=complete or shared)
     # Problems in a shared workflow caused by an override are reported at the override.
-    if graph and isinstance(spec.workflow, str):
-        graph = [g.replace(f"{located.filename}, line 1: ", f"{located.where(('workflow_overrides',))}: ", 1) for g in graph]
+    if graph and shared:
+        line = located.line_of(("workflow_overrides",))
+        graph = [dataclasses.replace(g, line=line) for g in graph]
     return wf, problems + graph
 
 
 def _names(spec, located, ctx, expected_key):
+    """Every name a business file uses must exist. Parts whose shape is wrong are None and skipped."""
     out = []
     vocab = ctx.vocabularies
+    data = located.data
 
     def need(cond, path, message):
         if not cond:
             out.append(problem(located, path, message))
 
-    if expected_key is not None:
-        need(spec.key == expected_key, ("key",), f"key '{spec.key}' must match the file name '{expected_key}'")
-    need(spec.category in {v.code for v in vocab.get("categories", [])}, ("category",),
-         f"unknown category '{spec.category}' (vocabulary categories)")
-    need(spec.registration_type in {v.code for v in vocab.get("registration_types", [])}, ("registration_type",),
-         f"unknown registration type '{spec.registration_type}' (vocabulary registration_types)")
-    for i, r in enumerate(spec.applicants):
-        need(r in KNOWN_ROLES, ("applicants", i), f"unknown role '{r}'")
-    kind = registry.RECORDS.get(spec.lookup_record)
-    need(kind is not None, ("lookup_record",), f"unknown lookup record '{spec.lookup_record}' (known: {', '.join(sorted(registry.RECORDS))})")
-    if kind is not None:
-        fields = {k.field for k in spec.lookup}
-        need(fields == set(kind.fields), ("lookup",),
-             f"lookup by '{spec.lookup_record}' needs exactly the keys {', '.join(kind.fields)}, not {', '.join(sorted(fields))}")
-    for i, k in enumerate(spec.lookup):
-        need(k.validator is None or k.validator in validators.REGISTRY, ("lookup", i, "validator"),
-             f"unknown validator '{k.validator}' (known: {', '.join(sorted(validators.REGISTRY))})")
+    def raw(*path):
+        """The file's own value at path (before validation), or None."""
+        node = data
+        for part in path:
+            if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                return None
+        return node
+
+    def good(items):
+        return [(i, x) for i, x in enumerate(items or []) if x is not None]
+
+    if expected_key is not None and spec.key is not None:
+        need(spec.key == expected_key, ("key",), M.KEY_NOT_FILE_NAME(key=spec.key, expected=expected_key))
+    for attr, vocab_name, entry in (("category", "categories", M.UNKNOWN_CATEGORY),
+                                    ("registration_type", "registration_types", M.UNKNOWN_REGISTRATION_TYPE)):
+        value, codes = getattr(spec, attr), [v.code for v in vocab.get(vocab_name, [])]
+        if value is not None:
+            need(value in codes, (attr,), entry(name=value, known=join(codes)))
+    for i, r in good(spec.applicants):
+        need(r in KNOWN_ROLES, ("applicants", i), M.UNKNOWN_ROLE(name=r, known=join(sorted(KNOWN_ROLES))))
+    if spec.lookup_record is not None:
+        kind = registry.RECORDS.get(spec.lookup_record)
+        need(kind is not None, ("lookup_record",),
+             M.UNKNOWN_LOOKUP_RECORD(name=spec.lookup_record, known=join(sorted(registry.RECORDS))))
+        lookup_whole = spec.lookup is not None and all(k is not None and isinstance(k.field, str) for k in spec.lookup)
+        if kind is not None and lookup_whole:
+            fields = {k.field for k in spec.lookup}
+            need(fields == set(kind.fields), ("lookup",),
+                 M.LOOKUP_KEYS(record=spec.lookup_record, needed=join(kind.fields), given=join(sorted(fields))))
+    for i, k in good(spec.lookup):
+        need(not isinstance(k.validator, str) or k.validator in validators.REGISTRY, ("lookup", i, "validator"),
+             M.UNKNOWN_VALIDATOR(name=k.validator, known=join(sorted(validators.REGISTRY))))
     for section, table in (("unit_checks", registry.UNIT_CHECKS), ("case_checks", registry.CASE_CHECKS)):
-        for i, c in enumerate(getattr(spec, section)):
-            need(c.check in table, (section, i, "check"), f"unknown check '{c.check}' (known: {', '.join(sorted(table))})")
+        for i, c in good(getattr(spec, section)):
+            if c.check is not None:
+                need(c.check in table, (section, i, "check"), M.UNKNOWN_CHECK(name=c.check, known=join(sorted(table))))
+    form = spec.form
     for section in ("case", "per_unit"):
-        fields = getattr(spec.form, section)
-        names = [f.field for f in fields]
-        for i, f in enumerate(fields):
+        fields = getattr(form, section, None) if form is not None else None
+        if fields is None:
+            continue
+        # Names as written, broken fields included: a reference to a field whose own shape is
+        # wrong is not an unknown field.
+        written = [f.get("field") if isinstance(f, dict) else None for f in (raw("form", section) or [])]
+        for i, f in good(fields):
             path = ("form", section, i)
-            need(names.count(f.field) == 1, path + ("field",), f"field '{f.field}' is declared twice")
+            need(written.count(f.field) == 1, path + ("field",), M.FIELD_TWICE(name=f.field))
             need(f.vocabulary is None or f.vocabulary in vocab, path + ("vocabulary",),
-                 f"unknown vocabulary '{f.vocabulary}' (known: {', '.join(sorted(vocab))})")
+                 M.UNKNOWN_VOCABULARY(name=f.vocabulary, known=join(sorted(vocab))))
             need(f.validator is None or f.validator in validators.REGISTRY, path + ("validator",),
-                 f"unknown validator '{f.validator}' (known: {', '.join(sorted(validators.REGISTRY))})")
+                 M.UNKNOWN_VALIDATOR(name=f.validator, known=join(sorted(validators.REGISTRY))))
             for other in (f.required_when or {}):
-                need(other in names, path + ("required_when",), f"required_when refers to unknown field '{other}'")
+                need(other in written, path + ("required_when",), M.REQUIRED_WHEN_UNKNOWN(name=other))
             if f.after:
-                need(f.after in names and fields[names.index(f.after)].type == "date", path + ("after",),
-                     f"after must name a date field of the same form, not '{f.after}'")
-    for role, p in spec.form.parties.items():
-        need(p.validator is None or p.validator in validators.REGISTRY, ("form", "parties", role, "validator"),
-             f"unknown validator '{p.validator}'")
-    keys = [m.key for m in spec.materials]
-    for i, m in enumerate(spec.materials):
-        need(keys.count(m.key) == 1, ("materials", i, "key"), f"material key '{m.key}' is declared twice")
-        need(bool(m.accept), ("materials", i, "accept"), "at least one accepted file type is needed")
+                target = next((g for g in fields if g is not None and g.field == f.after), None)
+                if target is not None or f.after not in written:   # else: the target's shape is wrong
+                    need(target is not None and target.type == "date", path + ("after",), M.AFTER_NOT_DATE(name=f.after))
+    parties = getattr(form, "parties", None) if form is not None else None
+    for role, p in (parties or {}).items():
+        if p is not None:
+            need(p.validator is None or p.validator in validators.REGISTRY, ("form", "parties", role, "validator"),
+                 M.UNKNOWN_VALIDATOR(name=p.validator, known=join(sorted(validators.REGISTRY))))
+    keys = [m.get("key") if isinstance(m, dict) else None for m in (raw("materials") or [])]
+    for i, m in good(spec.materials):
+        if m.key is not None:
+            need(keys.count(m.key) == 1, ("materials", i, "key"), M.MATERIAL_TWICE(key=m.key))
+        if m.accept is not None:
+            need(bool(m.accept), ("materials", i, "accept"), M.NO_ACCEPTED_TYPE())
     return out
 
 
@@ -276,13 +410,15 @@ def load_directory(rules_dir):
     problems = []
     vocabs, vp = load_vocabularies(rules_dir / "vocabularies.yaml")
     problems += vp
-    workflows = {}
+    workflows, broken = {}, set()
     for path in sorted((rules_dir / "workflows").glob("*.yaml")):
         wf, wp = load_workflow(path)
         problems += wp
         if wf is not None:
             workflows[path.stem] = wf
-    ctx = Context(vocabs, workflows)
+        else:
+            broken.add(path.stem)
+    ctx = Context(vocabs, workflows, broken)
     files = {}
     for path in sorted(rules_dir.glob("*.yaml")):
         if path.name == "vocabularies.yaml":
@@ -298,4 +434,4 @@ def load_directory(rules_dir):
     return ctx, files
 
 
-__all__ = ["RulesError", "Context", "parse_business", "load_directory", "format_path", "Located"]
+__all__ = ["RulesError", "Problem", "Context", "parse_business", "load_directory", "format_path", "Located"]

@@ -4,6 +4,8 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field as PField, field_validator, model_validator
 
+from . import messages as M   # validators raise ValueError(catalogue message); the loader words it
+
 
 class Strict(BaseModel):
     # Unknown keys are typos more often than extensions: refuse them.
@@ -52,7 +54,7 @@ class Field(Strict):
     @model_validator(mode="after")
     def _choice_needs_vocabulary(self):
         if self.type == "choice" and not self.vocabulary:
-            raise ValueError("a choice field needs a vocabulary")
+            raise ValueError(M.CHOICE_NEEDS_VOCABULARY())
         return self
 
 
@@ -68,7 +70,7 @@ class PartySpec(Strict):
     @model_validator(mode="after")
     def _min_not_above_max(self):
         if self.max is not None and self.max < self.min:
-            raise ValueError(f"max ({self.max}) is smaller than min ({self.min})")
+            raise ValueError(M.MAX_BELOW_MIN(max=self.max, min=self.min))
         return self
 
 
@@ -157,14 +159,14 @@ class Fee(Strict):
     def _amount_is_text(cls, v):
         # Floats lose cents; the rules write money as strings.
         if isinstance(v, (float, int)):
-            raise ValueError("write amounts as quoted strings, e.g. \"80.00\"")
+            raise ValueError(M.AMOUNT_AS_TEXT())
         return v
 
     @field_validator("amount")
     @classmethod
     def _not_negative(cls, v):
         if v < 0 or v.as_tuple().exponent < -2:
-            raise ValueError("amount must be non-negative with at most two decimals")
+            raise ValueError(M.AMOUNT_CENTS())
         return v
 
 

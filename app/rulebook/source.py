@@ -2,8 +2,14 @@
 
 Rules are edited by configurators, so an error must point at a line they can find: we compose the
 YAML node tree ourselves and record the line of each key path, like Home Assistant's loader.
+A duplicate key, a bare boolean word or a complex key is reported and left out, and reading goes
+on, so the rest of the file is still checked in the same pass; only a syntax error or an empty file
+stops here.
 """
 import yaml
+
+from . import messages as M
+from .messages import Problem, format_path  # noqa: F401  (format_path is part of this module's API)
 
 # Keys YAML 1.1 silently turns into booleans: `on:` becomes True. We refuse them as keys.
 _BOOL_WORDS = {"on", "off", "yes", "no", "y", "n", "true", "false"}
@@ -11,15 +17,17 @@ _BOOL_WORDS = {"on", "off", "yes", "no", "y", "n", "true", "false"}
 
 class SourceProblem(Exception):
     def __init__(self, problems):
-        super().__init__("\n".join(problems))
+        super().__init__("\n".join(p.english() for p in problems))
         self.problems = problems
 
 
 class Located:
-    """Plain data from one YAML document plus the line of each key path (1-based)."""
+    """Plain data from one YAML document plus the line of each key path (1-based), and the
+    problems found while reading it (keys left out)."""
 
-    def __init__(self, data, lines, filename):
+    def __init__(self, data, lines, filename, problems=()):
         self.data, self.lines, self.filename = data, lines, filename
+        self.problems = list(problems)
 
     def line_of(self, path):
         path = tuple(path)
@@ -31,20 +39,36 @@ class Located:
         return f"{self.filename}, line {self.line_of(path)}"
 
 
-def format_path(path):
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top)"
-
-
 def problem(located, path, message):
-    """The one message shape every rules error uses: file, line, key path, what is wrong."""
-    return f"{located.filename}, line {located.line_of(path)}: {format_path(path)}: {message}"
+    """The one shape every rules error has: file, line, key path, what is wrong (a catalogue Message)."""
+    path = tuple(path)
+    return Problem(located.filename, located.line_of(path), path, message)
+
+
+# PyYAML's own wording for the mistakes people make most, in words a configurator knows.
+_YAML_PROBLEMS = (
+    ("found character '\\t'", M.YAML_TAB),
+    ("mapping values are not allowed", M.YAML_COLON),
+    ("expected <block end>", M.YAML_INDENT),
+    ("expected <block mapping start>", M.YAML_INDENT),
+    ("found unexpected end of stream", M.YAML_UNCLOSED_QUOTE),
+    ("expected ',' or ']'", M.YAML_UNCLOSED_BRACKET),
+    ("expected ',' or '}'", M.YAML_UNCLOSED_BRACKET),
+    ("could not find expected ':'", M.YAML_NO_COLON),
+)
+
+
+def _syntax_message(exc):
+    detail = str(exc.problem or exc)
+    for needle, entry in _YAML_PROBLEMS:
+        if needle in detail:
+            return M.YAML_SYNTAX(detail=entry())
+    return M.YAML_SYNTAX(detail=detail)
 
 
 def load(text, filename):
-    """Parse YAML text; syntax errors, duplicate keys and boolean keys become SourceProblem."""
+    """Parse YAML text. A syntax error or an empty file raises SourceProblem; duplicate, boolean and
+    complex keys are left out of the data and listed in Located.problems."""
     loader = yaml.SafeLoader(text)
     problems = []
     try:
@@ -52,12 +76,12 @@ def load(text, filename):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise SourceProblem([f"{filename}, line {line}: YAML syntax error: {exc.problem or exc}"]) from None
+        raise SourceProblem([Problem(filename, line, None, _syntax_message(exc))]) from None
     finally:
         loader.dispose()
     lines = {}
     if node is None:
-        raise SourceProblem([f"{filename}, line 1: the file is empty"])
+        raise SourceProblem([Problem(filename, 1, None, M.EMPTY_FILE())])
 
     def build(n, path):
         lines.setdefault(path, n.start_mark.line + 1)
@@ -67,14 +91,13 @@ def load(text, filename):
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
                 line = key_node.start_mark.line + 1
                 if key is None:
-                    problems.append(f"{filename}, line {line}: {format_path(path)}: keys must be plain words")
+                    problems.append(Problem(filename, line, path, M.KEY_NOT_PLAIN()))
                     continue
                 if key_node.tag != "tag:yaml.org,2002:str" and key.lower() in _BOOL_WORDS and key_node.style is None:
-                    problems.append(f"{filename}, line {line}: {format_path(path + (key,))}: the bare key '{key}' "
-                                    "is read as a boolean by YAML; quote it or choose another word")
+                    problems.append(Problem(filename, line, path + (key,), M.BOOLEAN_KEY(key=key)))
                     continue
                 if key in out:
-                    problems.append(f"{filename}, line {line}: {format_path(path + (key,))}: duplicate key '{key}'")
+                    problems.append(Problem(filename, line, path + (key,), M.DUPLICATE_KEY(key=key)))
                     continue
                 lines[path + (key,)] = line
                 out[key] = build(value_node, path + (key,))
@@ -84,10 +107,12 @@ def load(text, filename):
         constructor = yaml.SafeLoader("")
         try:
             return constructor.construct_object(n, deep=True)
+        except (yaml.YAMLError, ValueError) as exc:   # e.g. an impossible date such as 2025-02-30
+            problems.append(Problem(filename, n.start_mark.line + 1, path,
+                                    M.YAML_SYNTAX(detail=str(getattr(exc, "problem", None) or exc))))
+            return None
         finally:
             constructor.dispose()
 
     data = build(node, ())
-    if problems:
-        raise SourceProblem(problems)
-    return Located(data, lines, filename)
+    return Located(data, lines, filename, problems)

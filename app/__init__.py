@@ -3,7 +3,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
@@ -52,10 +52,22 @@ def create_app(test_config=None):
 
     @app.url_value_preprocessor
     def _primary_keys_in_range(endpoint, values):
-        """A key beyond 64 bits cannot exist; answer 404 rather than let the driver overflow (a 500)."""
+        """Every primary key is an integer: a key that is not one, or is beyond 64 bits, cannot exist;
+        answer 404 rather than let int() or the driver fail (a 500)."""
         pk = (values or {}).get("pk")
-        if isinstance(pk, str) and pk.lstrip("-").isdigit() and abs(int(pk)) >= 2**63:
+        if isinstance(pk, str) and not (pk.lstrip("-").isdigit() and abs(int(pk)) < 2**63):
             abort(404)
+
+    @app.before_request
+    def _known_actions_only():
+        """FAB's action routes look the action up by name and fail (a 500) on a name the view lacks,
+        before any permission check; an unknown action is simply not found."""
+        endpoint = request.endpoint or ""
+        if endpoint.endswith((".action", ".action_post")):
+            view = getattr(app.view_functions[endpoint], "__self__", None)
+            name = (request.view_args or {}).get("name") if endpoint.endswith(".action") else request.form.get("action")
+            if name is not None and name not in getattr(view, "actions", {}):
+                abort(404)
 
     from app import cli  # noqa: E402
     cli.register(app)

@@ -80,12 +80,14 @@ class PublicServiceAppointmentView(BaseView):
 
 
 def _case(number):
-    """The case to collect (optional); institution users only reach their own (scope)."""
+    """The case to collect (optional): institution users reach their own (scope), others the cases they
+    proved with a party's ID number (as for paying), never any case by its number alone."""
+    from .payment import case_within_reach
     number = (number or "").strip()
     if not number:
         return None
     case = db.session.scalar(select(Case).where(or_(Case.number == number, Case.official_number == number)))
-    if case is None:
+    if case is None or case_within_reach(case.id) is None:
         raise appointments.BookingError(_("No case with that number among your cases"))
     return case
 

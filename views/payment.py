@@ -16,7 +16,7 @@ from .public import _progress
 _PAYABLE = ("pre_review", "accepted", "approved")
 
 
-def _may_pay(case_id):
+def case_within_reach(case_id):
     """Institution users reach their own cases through the scope; others after proving number + party ID."""
     if case_id in session.get("pay_cases", []):
         return db.session.get(Case, case_id, execution_options={"skip_scope": True})
@@ -49,7 +49,7 @@ class PublicServicePaymentView(BaseView):
     @expose("/order/<int:case_id>", methods=["POST"])
     @has_access
     def order(self, case_id):
-        case = _may_pay(case_id) or abort(404)
+        case = case_within_reach(case_id) or abort(404)
         try:
             order = payments.create_order(case)
             db.session.commit()
@@ -65,7 +65,7 @@ class PublicServicePaymentView(BaseView):
         """The sandbox provider's cashier: pick a channel and pay; it posts a signed notification back."""
         payment = db.session.scalar(select(Payment).where(Payment.order_number == order)
                                     .execution_options(skip_scope=True)) or abort(404)
-        if payment.case_id not in session.get("pay_cases", []) and db.session.get(Case, payment.case_id) is None:
+        if case_within_reach(payment.case_id) is None:
             abort(404)
         notification = None
         if request.method == "POST" and payment.status == "pending":

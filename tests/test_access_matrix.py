@@ -1,0 +1,391 @@
+"""Every route of the application, requested as every kind of outsider against bank B's rows.
+
+The routes come from app.url_map (nothing is listed by hand); each path parameter is filled with the
+id of a real row of bank B (its cases with units, parties, a material, a payment order, a certificate,
+its mortgage, pre-notice, operator, audit entry, an appointment of bank B's operator ...). Each route
+is requested with GET, and with an empty POST where it takes POSTs, as a visitor, the public user,
+bank A's operator and administrator and the configurator, one sign-in per role. Then:
+
+- no request answers 500 (all failures are reported together: method, URL, role);
+- no response to a visitor, the public user or a bank A user names bank B's case, proof, order or
+  certificate numbers, its operator or its party; the public pages that take a number and a second
+  fact are also asked with the number alone and must reveal nothing;
+- bank B's rows (case, node, version, parties, materials, payments, appointment, operators ...) are
+  exactly as before all the POSTs;
+- every route protected by a permission lets exactly the roles that app/roles.py grants it in
+  (FAB answers 403 to a signed-in user and sends a visitor to the login page), a few plain policy
+  statements hold of app/roles.py, and every menu entry a role is shown opens for that role.
+"""
+import datetime as dt
+import re
+import secrets
+from decimal import Decimal
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from app import roles
+from models import (Appointment, AppointmentSlot, ArchiveProof, AuditLog, Case, CaseHistory, CaseParty, CaseUnit,
+                    Certificate, Institution, Material, Mortgage, Operator, OperatorCertificate, Party, Payment,
+                    PreNotice, Right, SmsMessage, Unit)
+from tests import factories
+
+ROLES = ("anonymous", "public", "bank_a_op", "bank_a_admin", "configurator")
+OUTSIDERS = ("anonymous", "public", "bank_a_op", "bank_a_admin")  # must never read bank B's text
+ROLE_NAME = {"anonymous": roles.ANONYMOUS, "public": roles.PUBLIC, "bank_a_op": roles.OPERATOR,
+             "bank_a_admin": roles.INSTITUTION_ADMIN, "configurator": roles.CONFIGURATOR}
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%matrix\n%%EOF\n")
+PARTY_NAME = "冯乙秘"  # bank B's applicant party, a name nobody else in the demo data has
+
+
+# ---- bank B's rows ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bank_b(app):
+    """One row of bank B (or of someone other than the requester) for every kind of path parameter."""
+    from app import rulebook
+    from app.demo import make_id_card
+    from app.extensions import db
+    from app.services import materials
+    from views.accounts import registration_dir
+    with app.test_request_context():
+        inst = factories.institution(db, "bank_b")
+        op = factories.user(db, "bank_b_op")
+        business = rulebook.get("mortgage_first")
+        used = set(db.session.scalars(select(CaseUnit.unit_id)))
+        units = db.session.scalars(select(Unit).where(Unit.id.not_in(used) if used else True,
+                                                      Unit.use == "residential").order_by(Unit.id).limit(2)).all()
+        draft = factories.case(db, "bank_b_op", business_key=business.key, rules_version_id=business.version_id)
+        submitted = factories.case(db, "bank_b_op", business_key=business.key, node="pre_review",
+                                   rules_version_id=business.version_id, executor_role=roles.REVIEWER,
+                                   submitted_at=dt.datetime(2026, 1, 5),
+                                   official_number=f"DJ{secrets.randbelow(10**9):09d}")
+        submitted.executor_id = None
+        phone = "13900009911"
+        for case, unit in ((draft, units[0]), (submitted, units[1])):
+            db.session.add(CaseUnit(case_id=case.id, unit_id=unit.id, data={}))
+            db.session.add(CaseParty(case_id=case.id, role="debtor", name=PARTY_NAME, id_type="1",
+                                     id_number=make_id_card(dt.date(1980, 3, 3), 911), phone=phone))
+        db.session.commit()
+        db.session.refresh(draft)
+        material = materials.add(draft, business.materials[0], "matrix.pdf", PDF, op.id)
+        db.session.commit()
+        mortgage = db.session.scalar(select(Mortgage).where(Mortgage.institution_id == inst.id).limit(1))
+        notice = db.session.scalar(select(PreNotice).where(PreNotice.institution_id == inst.id).limit(1))
+        if notice is None:
+            notice = PreNotice(unit_id=units[1].id, kind="4", institution_id=inst.id, amount=Decimal("1000.00"),
+                               proof_number="湘(2024)长沙市不动产证明第9900011号", registered_at=dt.datetime(2024, 5, 1))
+            db.session.add(notice)
+        payment = Payment(order_number=f"PAYB{secrets.randbelow(10**9):09d}", case_id=submitted.id,
+                          institution_id=inst.id, amount=Decimal("80.00"), status="pending",
+                          items=[{"name": "登记费", "amount": "80.00"}])
+        cert = Certificate(number="湘(2026)长沙市不动产证明第9900012号", kind="proof", token=secrets.token_hex(16),
+                           unit_id=units[1].id, case_id=submitted.id, institution_id=inst.id,
+                           holder_names=PARTY_NAME, content={"holder": PARTY_NAME})
+        proof = ArchiveProof(number=f"CD{secrets.randbelow(10**9):09d}", token=secrets.token_hex(16),
+                             unit_id=units[1].id, requested_by=op.id, institution_id=inst.id,
+                             content={"holders": PARTY_NAME})
+        slot = AppointmentSlot(office="矩阵测试登记点", day=dt.date.today() + dt.timedelta(days=90),
+                               start=dt.time(9, 0), finish=dt.time(9, 30), capacity=5)
+        db.session.add_all([payment, cert, proof, slot])
+        db.session.flush()
+        appointment = Appointment(slot_id=slot.id, case_id=submitted.id, user_id=op.id, name=PARTY_NAME,
+                                  phone=phone, business_key=business.key)
+        sms = SmsMessage(phone=phone, body=f"{submitted.number} 验证码 123456", purpose="case_confirm")
+        log = AuditLog(action="matrix", institution_id=inst.id, username=op.username,
+                       summary=f"{draft.number} of bank B")
+        db.session.add_all([appointment, sms, log])
+        db.session.commit()
+        folder = registration_dir(inst.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "licence.pdf").write_bytes(PDF)
+        right = db.session.scalar(select(Right).where(Right.unit_id == units[1].id).limit(1)) \
+            or db.session.scalar(select(Right).limit(1))
+        party = db.session.scalar(select(Party).limit(1))
+        b = SimpleNamespace(
+            institution=inst.id, operator=op.id, draft=draft.id, submitted=submitted.id, cases=(draft.id, submitted.id),
+            unit=units[1].id, building=units[1].building_id, parcel=units[1].building.parcel_id,
+            party=draft.parties[0].id, material=material.id, mortgage=mortgage.id, notice=notice.id,
+            payment=payment.id, order=payment.order_number, cert_token=cert.token, proof_token=proof.token,
+            appointment=appointment.id, slot=slot.id, sms=sms.id, log=log.id, right=right.id, register_party=party.id,
+            key=business.key, phone=phone)
+        b.markers = {  # text that identifies bank B's business on a page
+            "draft case number": draft.number, "submitted case number": submitted.number,
+            "official number": submitted.official_number, "mortgage proof number": mortgage.proof_number,
+            "pre-notice proof number": notice.proof_number, "payment order": payment.order_number,
+            "certificate number": cert.number, "archive proof number": proof.number,
+            "operator username": op.username, "party name": PARTY_NAME, "institution name": inst.name,
+            "certificate token": cert.token, "archive proof token": proof.token,
+        }
+        return b
+
+
+def snapshot(app, b):
+    """Bank B's rows as plain values (read without any scope)."""
+    from app.extensions import db
+    with app.app_context():
+        s = db.session
+        cases = s.scalars(select(Case).where(Case.id.in_(b.cases)).order_by(Case.id)).all()
+        out = {
+            "cases": [(c.number, c.node, c.version, c.executor_id, c.applicant_id, c.form_data, c.updated_at,
+                       c.submitted_at, c.finished_at, c.rules_version_id) for c in cases],
+            "bank B cases": s.scalar(select(func.count(Case.id)).where(Case.institution_id == b.institution)),
+            "parties": [(p.id, p.name, p.id_number, p.phone, p.confirmed_at) for p in
+                        s.scalars(select(CaseParty).where(CaseParty.case_id.in_(b.cases)).order_by(CaseParty.id))],
+            "units": [(u.id, u.unit_id, u.data, u.group_name) for u in
+                      s.scalars(select(CaseUnit).where(CaseUnit.case_id.in_(b.cases)).order_by(CaseUnit.id))],
+            "materials": [(m.id, m.sha256) for m in
+                          s.scalars(select(Material).where(Material.case_id.in_(b.cases)).order_by(Material.id))],
+            "history": s.scalar(select(func.count(CaseHistory.id)).where(CaseHistory.case_id.in_(b.cases))),
+            "payments": [(p.id, p.status, p.amount) for p in
+                         s.scalars(select(Payment).where(Payment.case_id.in_(b.cases)).order_by(Payment.id))],
+            "appointments": [(a.id, a.status, a.user_id, a.slot_id) for a in
+                             s.scalars(select(Appointment).where(Appointment.case_id.in_(b.cases)).order_by(Appointment.id))],
+            "operators": [(o.id, o.username, o.status, o.active, o.institution_id, o.first_name, o.phone,
+                           sorted(r.name for r in o.roles)) for o in
+                          s.scalars(select(Operator).where(Operator.institution_id == b.institution).order_by(Operator.id))],
+            "operator certificates": s.scalar(select(func.count(OperatorCertificate.id)).where(
+                OperatorCertificate.institution_id == b.institution)),
+            "institution": [(i.name, i.status, i.ca_required, i.contact_phone, i.address) for i in
+                            s.scalars(select(Institution).where(Institution.id == b.institution))],
+            "mortgage": [(m.status, m.proof_number, m.secured_amount) for m in
+                         s.scalars(select(Mortgage).where(Mortgage.id == b.mortgage))],
+            "pre-notice": [(n.status, n.proof_number) for n in s.scalars(select(PreNotice).where(PreNotice.id == b.notice))],
+            "certificates": [(c.number, c.status) for c in
+                             s.scalars(select(Certificate).where(Certificate.institution_id == b.institution))],
+            "SMS to bank B's party": s.scalar(select(func.count(SmsMessage.id)).where(SmsMessage.phone == b.phone)),
+        }
+        s.rollback()
+        return out
+
+
+# ---- which routes, with which values -----------------------------------------------------------
+def _value(rule, arg, b):
+    """The value of one path parameter: a row of bank B wherever the route names a row."""
+    endpoint = rule.endpoint
+    if arg == "pk":
+        by_view = {"CaseView": b.submitted, "MortgageView": b.mortgage, "PreNoticeView": b.notice,
+                   "OperatorView": b.operator, "InstitutionView": b.institution, "AuditLogView": b.log,
+                   "UnitView": b.unit, "BuildingView": b.building, "ParcelView": b.parcel, "RightView": b.right,
+                   "PartyView": b.register_party, "SmsOutboxView": b.sms, "AppointmentSlotView": b.slot,
+                   "OperatorAdminView": b.operator, "ReviewRegistrationView": b.institution}
+        return by_view.get(endpoint.split(".")[0], 1)
+    return {"case_id": b.draft, "material_id": b.material, "party_id": b.party, "appointment_id": b.appointment,
+            "order": b.order, "key": b.key, "version": 1, "filename": "matrix.csv", "locale": "zh",
+            "group_by": "username"}.get(arg) or {
+        "token": b.cert_token if "certificate" in endpoint else b.proof_token,
+        "name": "licence.pdf" if endpoint.endswith(".document") else "remove",
+    }[arg]
+
+
+def _url(rule, b, **override):
+    url = rule.rule
+    for arg in rule.arguments:
+        url = re.sub(r"<(?:[^:<>]+:)?%s>" % arg, str(override.get(arg, _value(rule, arg, b))), url)
+    return url
+
+
+def routes(app):
+    """(rule, methods) for every route but the static files and the logout (which would end the sign-in)."""
+    out = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        if rule.endpoint == "static" or rule.endpoint.startswith("appbuilder.") or rule.rule == "/logout/":
+            continue
+        methods = {"GET"} & rule.methods
+        if "POST" in rule.methods:
+            methods.add("POST")
+        if methods:
+            out.append((rule, sorted(methods)))
+    return out
+
+
+def probes(b):
+    """Extra requests: the two-fact public pages with one fact only, and forms naming bank B's rows.
+    (method, url, form, the marker the request itself typed, which the page may echo)"""
+    m = b.markers
+    wrong = "11010519491231002X"
+    return [
+        ("GET", f"/public/progress?number={m['draft case number']}", None, "draft case number"),
+        ("GET", f"/public/progress?number={m['submitted case number']}&id_number={wrong}", None, "submitted case number"),
+        ("POST", "/public/progress", {"number": m["official number"]}, "official number"),
+        ("POST", "/public/certificate", {"number": m["certificate number"]}, "certificate number"),
+        ("POST", "/public/certificate", {"number": m["certificate number"], "code": "000000"}, "certificate number"),
+        ("POST", "/public/archive/verify", {"number": m["archive proof number"], "code": "000000"}, "archive proof number"),
+        ("GET", f"/public/certificate/{secrets.token_hex(16)}", None, None),
+        ("GET", f"/public/archive/{secrets.token_hex(16)}/pdf", None, None),
+        ("POST", "/pay/", {"number": m["submitted case number"], "id_number": wrong}, "submitted case number"),
+        ("POST", f"/pay/order/{b.submitted}", {}, None),
+        ("POST", "/appointments/", {"slot_id": b.slot, "name": "张三", "phone": "13912345678",
+                                    "case_number": m["submitted case number"]}, "submitted case number"),
+        ("POST", "/appointments/", {"slot_id": b.slot, "name": "张三", "phone": "13912345678",
+                                    "case_number": m["draft case number"]}, "draft case number"),
+        ("GET", "/appointments/", None, None),
+        ("POST", "/desk/office/print", {"case_id": [str(c) for c in b.cases]}, None),
+        ("POST", f"/desk/case/{b.draft}/party", {"role": "debtor", "name": "hijack", "id_number": wrong,
+                                                   "party_id": str(b.party)}, None),
+        ("POST", f"/desk/case/{b.draft}/fire", {"event": "submit"}, None),
+        ("POST", f"/review/case/{b.submitted}/fire", {"event": "accept"}, None),
+        ("POST", f"/operatorview/depart/{b.operator}", {"colleague": str(b.operator)}, None),
+        ("POST", f"/operatorview/action/remove/{b.operator}", {}, None),
+        ("POST", "/operatorview/action_post", {"action": "remove", "rowid": str(b.operator)}, None),
+        ("POST", "/caseview/action_post", {"action": "x", "rowid": str(b.submitted)}, None),
+        ("GET", f"/caseview/list/?_flt_0_number={m['draft case number']}", None, "draft case number"),
+        ("GET", "/operatorview/show/not-a-number", None, None),
+        ("GET", "/caseview/show/not-a-number", None, None),
+        ("GET", f"/operatorview/lookup/?query={b.operator}", None, None),
+        ("GET", "/operatorview/lookup/?query=bank_b_op", None, "operator username"),
+        ("GET", f"/desk/apply/{b.key}/?proof_number={m['mortgage proof number']}", None, "mortgage proof number"),
+    ]
+
+
+# ---- the requests, made once for all the tests below ---------------------------------------------
+def _client(app, role):
+    from tests.conftest import Auth, IsolatedClient
+    app.test_client_class = IsolatedClient
+    c = app.test_client()
+    if role != "anonymous":
+        landed = Auth(c).login(role)
+        assert landed.status_code == 200 and "/logout/" in landed.get_data(as_text=True), f"{role} cannot sign in"
+    return c
+
+
+@pytest.fixture(scope="module")
+def matrix(app, bank_b):
+    before = snapshot(app, bank_b)
+    results = []  # SimpleNamespace(role, method, url, status, body, location, typed, rule)
+    for role in ROLES:
+        c = _client(app, role)
+
+        def ask(method, url, form=None, typed=None, rule=None):
+            try:
+                r = c.open(url, method=method, data=form if method == "POST" else None)
+                body = r.get_data(as_text=True) if not r.mimetype.startswith(("application/pdf", "image/",
+                                                                              "application/vnd.")) else ""
+                results.append(SimpleNamespace(role=role, method=method, url=url, status=r.status_code,
+                                               body=body, location=r.headers.get("Location", ""),
+                                               typed=typed, rule=rule))
+            except Exception as exc:  # an exception escaping the app (TESTING propagates them) is a 500
+                results.append(SimpleNamespace(role=role, method=method, url=url, status=500,
+                                               body=f"{type(exc).__name__}: {exc}", location="", typed=typed,
+                                               rule=rule))
+
+        for rule, methods in routes(app):
+            for method in methods:
+                ask(method, _url(rule, bank_b), {} if method == "POST" else None, rule=rule)
+        for method, url, form, typed in probes(bank_b):
+            ask(method, url, form, typed)
+        still = c.get("/settings/") if role != "anonymous" else None
+        assert still is None or still.status_code == 200, f"{role} was signed out by the matrix"
+    return SimpleNamespace(results=results, before=before, after=snapshot(app, bank_b))
+
+
+def test_no_route_answers_500(matrix):
+    failures = [f"{r.method} {r.url} as {r.role}: {r.body[:300] if r.status == 500 and ':' in r.body[:80] else r.status}"
+                for r in matrix.results if r.status >= 500]
+    assert not failures, "\n".join(failures)
+
+
+def test_no_response_to_an_outsider_names_bank_b(matrix, bank_b):
+    leaks = []
+    for r in matrix.results:
+        if r.role not in OUTSIDERS or (r.rule is not None and "token" in r.rule.arguments):
+            continue  # a certificate's or archive proof's token is the secret printed on it: its holder may read it
+        for what, marker in bank_b.markers.items():
+            if what == r.typed or not marker:
+                continue
+            if 300 <= r.status < 400 and marker in r.url:
+                continue  # a redirect (to the login page, say) may carry the requested URL along
+            if marker in r.body or marker in r.location:
+                leaks.append(f"{r.method} {r.url} as {r.role} shows bank B's {what} ({marker})")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_bank_b_rows_did_not_change(matrix):
+    changed = [f"{k}: {matrix.before[k]!r} -> {matrix.after[k]!r}" for k in matrix.before
+               if matrix.before[k] != matrix.after[k]]
+    assert not changed, "\n".join(changed)
+
+
+# ---- who may open what, derived from app/roles.py ------------------------------------------------
+def granted(app, role, rule):
+    """Whether app/roles.py grants the role the permission FAB checks for this route (None: the route
+    checks no permission). Mirrors FAB's has_access: the view's method permission on its class name."""
+    from flask_appbuilder.api import BaseApi
+    fn = app.view_functions[rule.endpoint]
+    view = getattr(fn, "__self__", None)
+    if view is None or not hasattr(fn, "_permission_name"):
+        return None
+    perm = "can_" + ((view.method_permission_name or {}).get(fn.__name__) or fn._permission_name)
+    if isinstance(view, BaseApi):
+        perm = "can_" + fn._permission_name
+    if view.base_permissions and perm not in view.base_permissions:
+        return False
+    return any(re.match(v, view.class_permission_name) and re.match(p, perm)
+               for v, p in roles.FAB_ROLES[ROLE_NAME[role]])
+
+
+def _to_login(r):
+    return r.status == 302 and urlsplit(r.location).path == "/login/"
+
+
+def test_each_route_opens_to_exactly_the_roles_granted_it(app, matrix):
+    wrong = []
+    for r in matrix.results:
+        if r.rule is None:
+            continue
+        allowed = granted(app, r.role, r.rule)
+        if allowed is None:
+            continue
+        refused = r.status in (401, 403) or _to_login(r)
+        if allowed and refused:
+            wrong.append(f"{r.method} {r.url}: {r.role} is granted it by app/roles.py but refused ({r.status})")
+        elif not allowed and not refused:
+            wrong.append(f"{r.method} {r.url}: {r.role} is not granted it but got {r.status} {r.location}")
+        elif not allowed and r.role == "anonymous" and r.status == 403 and "/api/" not in r.url:
+            wrong.append(f"{r.method} {r.url}: a visitor should be sent to the login page, got 403")
+        elif not allowed and r.role != "anonymous" and _to_login(r):
+            wrong.append(f"{r.method} {r.url}: signed-in {r.role} should get 403, was sent to log in")
+    assert not wrong, "\n".join(wrong)
+
+
+POLICY = [  # (role, URL prefix) a role must never open, whatever the roles file says elsewhere
+    ("configurator", "/desk/"), ("configurator", "/review/"), ("configurator", "/registrations/"),
+    ("configurator", "/caseview/"), ("configurator", "/operatorview/"), ("configurator", "/auditlogview/"),
+    ("bank_a_op", "/review/"), ("bank_a_op", "/rules/"), ("bank_a_op", "/registrations/"),
+    ("bank_a_op", "/operatorview/"), ("bank_a_op", "/auditlogview/"), ("bank_a_op", "/smsoutboxview/"),
+    ("bank_a_op", "/appointmentslotview/"), ("bank_a_op", "/users/"),
+    ("bank_a_admin", "/review/"), ("bank_a_admin", "/rules/"), ("bank_a_admin", "/registrations/"),
+    ("bank_a_admin", "/smsoutboxview/"), ("bank_a_admin", "/users/"), ("bank_a_admin", "/roles/"),
+    ("public", "/desk/"), ("public", "/review/"), ("public", "/rules/"), ("public", "/caseview/"),
+    ("public", "/mortgageview/"), ("public", "/unitview/"), ("public", "/partyview/"), ("public", "/workbench/"),
+    ("anonymous", "/desk/"), ("anonymous", "/settings/"), ("anonymous", "/pay/sandbox/"), ("anonymous", "/archive/"),
+]
+
+
+def test_the_roles_file_keeps_the_policy(app):
+    """Plain statements about who is kept out of what, checked against app/roles.py itself."""
+    breaches = []
+    for role, prefix in POLICY:
+        for rule, _ in routes(app):
+            if rule.rule.startswith(prefix) and granted(app, role, rule):
+                breaches.append(f"app/roles.py grants {role} {rule.rule} ({rule.endpoint})")
+    assert not breaches, "\n".join(breaches)
+    for role, prefix in POLICY:  # and the prefixes name real routes (a renamed area must not pass silently)
+        assert any(rule.rule.startswith(prefix) for rule, _ in routes(app)), prefix
+
+
+def test_every_menu_entry_a_role_is_shown_opens(app):
+    unopenable = []
+    for role in ROLES + ("reviewer", "admin"):
+        c = _client(app, role)
+        home = c.get("/").get_data(as_text=True)
+        links = sorted(set(re.findall(r'<a[^>]+href="(/[^"#]*)"', home)) - {"/logout/"})
+        assert links, role
+        for link in links:
+            r = c.get(link)
+            if r.status_code in (401, 403, 404, 500) or (r.status_code == 302
+                                                        and urlsplit(r.headers["Location"]).path == "/login/"):
+                unopenable.append(f"{role} is shown {link} but it answers {r.status_code}")
+    assert not unopenable, "\n".join(unopenable)

@@ -308,6 +308,34 @@ def test_bank_b_rows_did_not_change(matrix):
     assert not changed, "\n".join(changed)
 
 
+def test_a_lookup_by_bank_b_numbers_without_their_second_fact_finds_nothing(app, bank_b):
+    """The desk lookup searches the whole register; bank B's proof and case numbers (and the certificate
+    of the unit bank B holds a mortgage on), with any identity bank A could know, show no unit."""
+    from app import rulebook
+    from app.demo import make_id_card
+    from app.extensions import db
+    with app.app_context():
+        mortgage = db.session.get(Mortgage, bank_b.mortgage)
+        right = next((r for r in mortgage.unit.rights if r.status == "current"), None)
+        identities = [factories.institution(db, "bank_a").uscc, factories.institution(db, "bank_b").uscc,
+                      make_id_card(dt.date(1970, 7, 7), 99)]
+        lookups = [(b.key, b.lookup[0].field, b.lookup[1].field) for b in rulebook.all_businesses()]
+    m = bank_b.markers
+    numbers = {"proof_number": [m["mortgage proof number"], m["pre-notice proof number"]],
+               "case_number": [m["draft case number"], m["official number"]],
+               "certificate_number": [right.certificate_number] if right else []}
+    c = _client(app, "bank_a_op")
+    found = []
+    for key, number_field, identity_field in lookups:
+        for number in numbers.get(number_field, []):
+            for identity in identities:
+                page = c.get(f"/desk/apply/{key}/", query_string={number_field: number, identity_field: identity})
+                assert page.status_code in (200, 400), (key, number, page.status_code)
+                if 'name="unit_id"' in page.get_data(as_text=True):
+                    found.append(f"{key}: {number} + {identity} shows units")
+    assert not found, "\n".join(found)
+
+
 # ---- who may open what, derived from app/roles.py ------------------------------------------------
 def granted(app, role, rule):
     """Whether app/roles.py grants the role the permission FAB checks for this route (None: the route

@@ -407,13 +407,31 @@ def test_a_draft_can_be_cancelled_and_then_leaves_my_todo_list(client, db):
 
 def test_a_unit_that_cannot_take_the_business_is_shown_with_its_reason_and_cannot_be_added(client, db):
     business = rulebook.get("mortgage_first")
+    kind = RECORDS[business.lookup_record]
+    number_field, identity_field = kind.fields
+    unit = _db.session.scalar(select(Unit).where(Unit.sealed.is_(True), Unit.rights.any()).order_by(Unit.id))
+    record = record_for(business, unit, None)
+    keys = {number_field: record.certificate_number, identity_field: kind.parties(record, unit)[0].id_number}
+    client.auth.login("bank_a_op")
+    page = client.post("/desk/apply/mortgage_first/", data=keys).get_data(as_text=True)
+    assert f'id="unit-{unit.id}" disabled' in page or re.search(rf'value="{unit.id}"\s+disabled', page)
+    assert "unit-reason" in page
+    cases = _db.session.scalar(select(__import__("sqlalchemy").func.count()).select_from(Case))
+    r = client.post("/desk/apply/mortgage_first/start", data={**keys, "unit_id": str(unit.id)}, follow_redirects=True)
+    assert "alert-danger" in r.get_data(as_text=True)
+    assert _db.session.scalar(select(__import__("sqlalchemy").func.count()).select_from(Case)) == cases
+
+
+def test_a_number_without_its_second_fact_finds_nothing(client, db):
+    """The lookup searches the whole register: a certificate number with someone else's ID number shows no
+    unit, and a crafted start cannot use it either."""
+    business = rulebook.get("mortgage_first")
     username, keys, unit = find_applicable(business)
     number_field, identity_field = RECORDS[business.lookup_record].fields
     wrong = {**keys, identity_field: make_id_card(dt.date(1970, 7, 7), 99)}  # valid, but not the holder
     client.auth.login(username)
     page = client.post("/desk/apply/mortgage_first/", data=wrong).get_data(as_text=True)
-    assert f'id="unit-{unit.id}" disabled' in page or re.search(rf'value="{unit.id}"\s+disabled', page)
-    assert "unit-reason" in page
+    assert f'value="{unit.id}"' not in page and unit.unit_code not in page and "lookup-error" in page
     cases = _db.session.scalar(select(__import__("sqlalchemy").func.count()).select_from(Case))
     r = client.post("/desk/apply/mortgage_first/start", data={**wrong, "unit_id": str(unit.id)}, follow_redirects=True)
     assert "alert-danger" in r.get_data(as_text=True)

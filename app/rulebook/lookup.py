@@ -169,11 +169,27 @@ def find_units(business, keys, institution_id=None):
     keys = clean_keys(business, keys)
     kind = RECORDS[business.lookup_record]
     number_field, identity_field = kind.fields
+    identity = _norm(keys[identity_field])
     out = []
     for unit, record in kind.find(keys[number_field]):
-        ok, reasons, warnings = evaluate(business, unit, record, institution_id, _norm(keys[identity_field]))
+        if not _second_fact_holds(kind, unit, record, identity, institution_id):
+            continue
+        ok, reasons, warnings = evaluate(business, unit, record, institution_id, identity)
         out.append(Candidate(unit, record, ok, reasons + warnings if not ok else reasons, warnings))
     return out
+
+
+def _second_fact_holds(kind, unit, record, identity, institution_id):
+    """A number alone reveals nothing (the search is register-wide): the identity typed must be on the
+    record. When it is an institution's credit code, which anyone can know, the record must also be
+    held by the searching institution (a mortgage or mortgage pre-notice is found by its mortgagee only)."""
+    matches = [p for p in kind.parties(record, unit) if _norm(p.id_number) == identity]
+    if not matches:
+        return False
+    owner = getattr(record, "institution_id", None)
+    if institution_id is not None and owner is not None and all(isinstance(p, _Org) for p in matches):
+        return owner == institution_id
+    return True
 
 
 def record_for(business, unit, institution_id):

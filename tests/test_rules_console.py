@@ -71,7 +71,7 @@ def test_invalid_edit_is_shown_against_its_line_and_not_saved(db, configurator):
     before = len(rulebook.versions("mortgage_first"))
     page = save(configurator, "mortgage_first", text, base).get_data(as_text=True)
     line = next(n for n, s in enumerate(text.splitlines(), 1) if "working_dayz" in s)
-    assert f"line {line}: time_limit.working_dayz: unknown key" in page
+    assert f"第 {line} 行：time_limit.working_dayz：未知的键 &#39;working_dayz&#39;" in page  # in Chinese by default
     assert f'data-line="{line}"' in page and "working_dayz: 5" in page  # the typed text is kept
     assert len(rulebook.versions("mortgage_first")) == before
 

@@ -88,17 +88,15 @@ def _at(data, path):
     return data
 
 
-def _has_validators(model):
-    d = model.__pydantic_decorators__
-    return bool(d.field_validators or d.model_validators or d.validators or d.root_validators)
-
-
 def salvage(annotation, value):
-    """What of value validates against annotation, keeping positions: a part that does not is None.
+    """What of value validates against annotation, keeping positions and keys: a part that does
+    not is None.
 
     Used when a file has shape problems, so that the names in its valid parts are still checked in
     the same pass (a configurator should not fix the shape only to be told about a misspelt name
-    next). Models with validators of their own are taken whole or not at all."""
+    next). A model is salvaged key by key (its field validators run); its model validator, if it
+    has one, does not, and the problem it found is already reported. The checks that follow treat
+    None as "broken, already reported" and skip it."""
     try:
         return TypeAdapter(annotation).validate_python(value)
     except ValidationError:
@@ -117,15 +115,19 @@ def salvage(annotation, value):
         return [salvage(args[0], item) for item in value]
     if origin is dict and isinstance(value, dict):
         return {k: salvage(args[1], v) for k, v in value.items() if isinstance(k, str)}
-    if _is_model(annotation) and isinstance(value, dict) and not _has_validators(annotation):
-        values = {}
+    if _is_model(annotation) and isinstance(value, dict):
+        scratch, values = annotation.model_construct(), {}
         for name, info in annotation.model_fields.items():
-            key = info.alias or name
-            if key in value:
+            key = info.alias if info.alias in value else name
+            if key not in value:
+                values[name] = None if info.is_required() else info.get_default(call_default_factory=True)
+                continue
+            try:
+                annotation.__pydantic_validator__.validate_assignment(scratch, name, value[key])
+                values[name] = scratch.__dict__[name]
+            except (ValidationError, AttributeError, TypeError):   # a model validator on a half-built model
                 values[name] = salvage(Annotated[(info.annotation, *info.metadata)] if info.metadata
                                        else info.annotation, value[key])
-            else:
-                values[name] = None if info.is_required() else info.get_default(call_default_factory=True)
         return annotation.model_construct(**values)
     return None
 
@@ -192,30 +194,30 @@ def check_graph(wf, located, base, complete=True):
         out.append(problem(located, base + ("states",), M.ONE_INITIAL_STATE(found=join(initials) or M.NONE_FOUND())))
     for i, t in transitions:
         for key, names in (("from", t.from_), ("to", t.to)):
-            for n in names:
+            for n in names or []:
                 if states is not None and n not in states:
                     out.append(problem(located, base + ("transitions", i, key), M.UNKNOWN_STATE(name=n, known=join(states))))
-        for n in t.from_:
+        for n in t.from_ or []:
             if states is not None and states.get(n) is not None and states[n].final:
                 out.append(problem(located, base + ("transitions", i, "from"), M.FINAL_STATE_LEAVES(name=n)))
-        for r in t.roles:
+        for r in t.roles or []:
             if r not in KNOWN_ROLES:
                 out.append(problem(located, base + ("transitions", i, "roles"), M.UNKNOWN_ROLE(name=r, known=join(sorted(KNOWN_ROLES)))))
-        for target, names in t.target_guards.items():
-            if target not in t.to:
+        for target, names in (t.target_guards or {}).items():
+            if t.to is not None and target not in t.to:
                 out.append(problem(located, base + ("transitions", i, "target_guards", target),
                                    M.NOT_A_TARGET(target=target, targets=join(t.to))))
-            for n in names:
+            for n in names or []:
                 if n not in registry.GUARDS:
                     out.append(problem(located, base + ("transitions", i, "target_guards", target),
                                        M.UNKNOWN_GUARD(name=n, known=join(sorted(registry.GUARDS)))))
         for kind, names, table, entry in (("guards", t.guards, registry.GUARDS, M.UNKNOWN_GUARD),
                                           ("effects", t.effects, registry.EFFECTS, M.UNKNOWN_EFFECT)):
-            for n in names:
+            for n in names or []:
                 if n not in table:
                     out.append(problem(located, base + ("transitions", i, kind), entry(name=n, known=join(sorted(table)))))
     for name, s in (states or {}).items():
-        if s is not None and s.executor and s.executor != "applicant" and s.executor not in KNOWN_ROLES:
+        if s is not None and isinstance(s.executor, str) and s.executor != "applicant" and s.executor not in KNOWN_ROLES:
             out.append(problem(located, base + ("states", name, "executor"),
                                M.UNKNOWN_EXECUTOR(name=s.executor, known=join(sorted(KNOWN_ROLES)))))
     if out or not complete or len(initials) != 1:
@@ -304,7 +306,7 @@ def _resolve_workflow(spec, located, ctx, complete=True):
         if not matches and complete:
             problems.append(problem(located, ("workflow_overrides", event), M.UNKNOWN_EVENT(event=event, known=join(events))))
         if override is None:
-            continue   # its shape problem is reported; applying half of it would mislead the graph check
+            continue   # not a mapping: its shape problem is reported (a half-valid one applies its valid keys)
         for t in matches:
             for key, value in override.model_dump(exclude_none=True).items():
                 setattr(t, key, getattr(override, key) if key == "label" else value)
@@ -313,11 +315,23 @@ def _resolve_workflow(spec, located, ctx, complete=True):
                 t.target_guards = {k: v for k, v in t.target_guards.items() if k in t.to}
     shared = isinstance(spec.workflow, str)
     graph = check_graph(wf, located, () if shared else ("workflow",), complete=complete or shared)
-    # Problems in a shared workflow caused by an override are reported at the override.
     if graph and shared:
-        line = located.line_of(("workflow_overrides",))
-        graph = [dataclasses.replace(g, line=line) for g in graph]
+        graph = [_at_override(g, wf, overrides, located) for g in graph]
     return wf, problems + graph
+
+
+def _at_override(g, wf, overrides, located):
+    """A problem found in a shared workflow after applying this business's overrides is this file's:
+    point at the override key that caused it (workflow_overrides.<event>.<key>) or, when no single
+    key did (e.g. a state no longer reached), at the line of workflow_overrides with the shared
+    workflow's own key path."""
+    path = g.path or ()
+    if len(path) >= 3 and path[0] == "transitions" and isinstance(path[1], int) and path[1] < len(wf.transitions):
+        event, key = wf.transitions[path[1]].event, path[2]
+        override = overrides.get(event)
+        if override is not None and getattr(override, key, None) is not None:
+            return problem(located, ("workflow_overrides", event, key) + tuple(path[3:]), g.message)
+    return dataclasses.replace(g, line=located.line_of(("workflow_overrides",)))
 
 
 def _names(spec, located, ctx, expected_key):
@@ -378,7 +392,7 @@ def _names(spec, located, ctx, expected_key):
         written = [f.get("field") if isinstance(f, dict) else None for f in (raw("form", section) or [])]
         for i, f in good(fields):
             path = ("form", section, i)
-            need(written.count(f.field) == 1, path + ("field",), M.FIELD_TWICE(name=f.field))
+            need(f.field is None or written.count(f.field) == 1, path + ("field",), M.FIELD_TWICE(name=f.field))
             need(f.vocabulary is None or f.vocabulary in vocab, path + ("vocabulary",),
                  M.UNKNOWN_VOCABULARY(name=f.vocabulary, known=join(sorted(vocab))))
             need(f.validator is None or f.validator in validators.REGISTRY, path + ("validator",),
@@ -387,10 +401,12 @@ def _names(spec, located, ctx, expected_key):
                 need(other in written, path + ("required_when",), M.REQUIRED_WHEN_UNKNOWN(name=other))
             if f.after:
                 target = next((g for g in fields if g is not None and g.field == f.after), None)
-                if target is not None or f.after not in written:   # else: the target's shape is wrong
+                # A target whose own shape (or type) is wrong is reported for that; saying it is not
+                # a date field as well would mislead.
+                if target is None and f.after not in written or target is not None and target.type is not None:
                     need(target is not None and target.type == "date", path + ("after",), M.AFTER_NOT_DATE(name=f.after))
     parties = getattr(form, "parties", None) if form is not None else None
-    for role, p in (parties or {}).items():
+    for role, p in (parties or {}).items() if isinstance(parties, dict) else ():
         if p is not None:
             need(p.validator is None or p.validator in validators.REGISTRY, ("form", "parties", role, "validator"),
                  M.UNKNOWN_VALIDATOR(name=p.validator, known=join(sorted(validators.REGISTRY))))

@@ -1,6 +1,7 @@
 """The application factory: wires the extensions, security, scope, audit and views."""
 import logging
 import os
+import re
 from pathlib import Path
 
 from flask import Flask, abort, request
@@ -8,6 +9,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
 
 
 def translation_dirs():
@@ -55,7 +57,7 @@ def create_app(test_config=None):
         """Every primary key is an integer: a key that is not one, or is beyond 64 bits, cannot exist;
         answer 404 rather than let int() or the driver fail (a 500)."""
         pk = (values or {}).get("pk")
-        if isinstance(pk, str) and not (pk.lstrip("-").isdigit() and abs(int(pk)) < 2**63):
+        if isinstance(pk, str) and not (_INTEGER.fullmatch(pk) and abs(int(pk)) < 2**63):
             abort(404)
 
     @app.before_request
@@ -68,6 +70,17 @@ def create_app(test_config=None):
             name = (request.view_args or {}).get("name") if endpoint.endswith(".action") else request.form.get("action")
             if name is not None and name not in getattr(view, "actions", {}):
                 abort(404)
+
+    @app.before_request
+    def _list_pages_are_numbers():
+        """Page numbers and sizes end up in OFFSET/LIMIT: FAB reads page_<View> and psize_<View> with
+        int() (a 500 on 'x'), PostgreSQL refuses negatives, SQLite overflows beyond 64 bits (our own
+        lists' ?page=). Anything but a page from 0 and a size from 1, below 2**31, is a bad request."""
+        for arg, value in request.args.items():
+            if arg == "page" or arg.startswith(("page_", "psize_")):
+                smallest = 1 if arg.startswith("psize_") else 0
+                if not (_INTEGER.fullmatch(value) and smallest <= int(value) < 2**31):
+                    abort(400)
 
     from app import cli  # noqa: E402
     cli.register(app)

@@ -27,7 +27,7 @@ FAB_ROLES = {
         ["Review.*", ".*"],
         ["Workbench.*", "can_.*"],
         ["SmsOutboxView$", READ],
-        ["AppointmentSlotView$", WRITE + "|can_open_two_weeks"],
+        ["AppointmentSlotView$", WRITE + "|open_two_weeks"],  # FAB names an action's permission without can_
         ["Office|Query|System|Workbench|Review.*|Cases|Mortgages|PreNotices|Rights|Units|Buildings|Parcels|Parties|Institutions|SmsOutbox|AppointmentSlots", "menu_access"],
         ["UserInfoEditView|Settings.*", "can_.*"],
     ],

@@ -461,6 +461,34 @@ def test_the_roles_file_keeps_the_policy(app):
         assert any(rule.rule.startswith(prefix) for rule, _ in routes(app)), prefix
 
 
+def test_every_permission_the_roles_file_grants_exists(app):
+    """A grant that names no permission of any view it matches is dead: the role silently lacks what
+    the file promises (an action's permission is its bare name, without can_)."""
+    from app.extensions import appbuilder
+    known = {(v.class_permission_name, p) for v in appbuilder.baseviews for p in (v.base_permissions or [])}
+    generic = set(roles.WRITE.split("|"))  # the CRUD set is granted whole, whatever a view leaves out
+    dead = []
+    for role, pairs in roles.FAB_ROLES.items():
+        for view_re, perm_re in pairs:
+            for literal in perm_re.split("|"):
+                if literal == "menu_access" or literal in generic or re.search(r"[.*()\[\]?+$^]", literal):
+                    continue
+                if not any(re.match(view_re, v) and p == literal for v, p in known):
+                    dead.append(f"{role}: {view_re} {literal}")
+    assert not dead, "\n".join(dead)
+
+
+def test_the_registry_opens_two_weeks_of_slots_from_the_list(app, bank_b):
+    from app.extensions import db
+    c = _client(app, "reviewer")
+    assert "open_two_weeks" in c.get("/appointmentslotview/list/").get_data(as_text=True)
+    with app.app_context():
+        before = db.session.scalar(select(func.count(AppointmentSlot.id)))
+    c.post("/appointmentslotview/action_post", data={"action": "open_two_weeks", "rowid": str(bank_b.slot)})
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AppointmentSlot.id))) > before
+
+
 def test_every_menu_entry_a_role_is_shown_opens(app):
     unopenable = []
     for role in ROLES + ("reviewer", "admin"):

@@ -72,6 +72,18 @@ def create_app(test_config=None):
                 abort(404)
 
     @app.before_request
+    def _no_file_columns():
+        """FAB's /<view>/download/<filename> sends a file of UPLOAD_FOLDER for file columns; no model
+        has one (and there is no UPLOAD_FOLDER: a 500). Whoever may download finds nothing; the
+        others are refused by the view as usual."""
+        endpoint = request.endpoint or ""
+        if endpoint.endswith(".download"):
+            view = getattr(app.view_functions[endpoint], "__self__", None)
+            if view is not None and "can_download" in (view.base_permissions or ()) \
+                    and appbuilder.sm.has_access("can_download", view.class_permission_name):
+                abort(404)
+
+    @app.before_request
     def _list_pages_are_numbers():
         """Page numbers and sizes end up in OFFSET/LIMIT: FAB reads page_<View> and psize_<View> with
         int() (a 500 on 'x'), PostgreSQL refuses negatives, SQLite overflows beyond 64 bits (our own

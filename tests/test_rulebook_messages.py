@@ -96,6 +96,9 @@ MISTAKES = [
     ("boolean_key", "fees:\n", "on: x\nfees:\n", "on: x",
      "on", "不带引号的键 'on' 会被 YAML 读成布尔值；请加上引号或换一个词",
      "the bare key 'on' is read as a boolean by YAML; quote it or choose another word"),
+    ("impossible_date", None, lambda text: re.sub(r"^source: .*$", "source: 2025-02-30", text, count=1, flags=re.M), "source: 2025",
+     "source", "'2025-02-30' 看起来是日期，但不是有效的日期；请改正，如果它是文本请加上引号",
+     "'2025-02-30' looks like a date but is not one; correct it, or quote it if it is text"),
     ("syntax_tab", "  case:\n    - {field: apply_reason", "  case:\n\t- {field: apply_reason", "field: apply_reason",
      None, "YAML 语法错误：使用了制表符（Tab）缩进，请改用空格缩进",
      "YAML syntax error: a tab is used for indentation; indent with spaces"),
@@ -170,6 +173,8 @@ def test_each_kind_of_mistake_in_chinese_then_in_english(db, configurator, mista
     problems, page = post_edit(configurator, text)
     wanted = expected("zh", line, path, zh)
     assert any(matches(p, wanted) for p in problems), (wanted, problems)
+    at = expected("zh", line, path, "")
+    assert sum(p.startswith(at) for p in problems) == 1, problems   # one problem for one mistake
     assert shown_at_line(page, line, wanted if not wanted.endswith(("：", ": ")) else wanted.rsplit("（", 1)[0])
     assert not any(word in " ".join(problems) for word in ("Input should", "Field required", "Extra inputs", ", line "))
 

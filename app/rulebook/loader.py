@@ -103,7 +103,10 @@ def salvage(annotation, value):
         pass
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
-        return salvage(args[0], value)
+        # A constraint (pattern, bounds, at least one item) failed, or items inside did. Keep the
+        # valid items of a list whose broken items explain the failure; otherwise nothing.
+        inner = salvage(args[0], value)
+        return inner if isinstance(inner, list) and any(item is None for item in inner) else None
     if origin in (Union, types.UnionType):
         for member in args:
             kind = get_origin(member) or member
@@ -247,8 +250,15 @@ def load_workflow(path):
     if not isinstance(located.data, dict):
         return None, problems + [problem(located, (), M.TOP_NOT_MAPPING())]
     wf, shape = _validate(Workflow, located)
-    problems += shape + check_graph(wf, located, (), complete=not shape)
+    problems += _not_at(shape, problems) + check_graph(wf, located, (), complete=not shape)
     return (None if problems else wf), _unique(problems)
+
+
+def _not_at(shape, source):
+    """Shape problems, except at a value YAML could not read (an impossible date): one problem per value."""
+    unreadable = (M.NOT_A_DATE.msgid, M.YAML_SYNTAX.msgid)
+    seen = {p.path for p in source if isinstance(p, Problem) and p.message.msgid in unreadable}
+    return [p for p in shape if p.path not in seen]
 
 
 def _unique(problems):
@@ -280,7 +290,7 @@ def parse_business(text, filename, ctx, expected_key=None):
     if not isinstance(located.data, dict):
         raise RulesError(problems + [problem(located, (), M.TOP_NOT_MAPPING())])
     spec, shape = _validate(BusinessSpec, located)
-    problems += shape
+    problems += _not_at(shape, problems)
     workflow, graph = _resolve_workflow(spec, located, ctx,
                                         complete=not any(p.path[:1] == ("workflow",) for p in shape))
     problems += graph + _names(spec, located, ctx, expected_key)
@@ -290,7 +300,7 @@ def parse_business(text, filename, ctx, expected_key=None):
 
 
 def _resolve_workflow(spec, located, ctx, complete=True):
-    if spec.workflow is None or spec.workflow in ctx.broken_workflows:
+    if spec.workflow is None or isinstance(spec.workflow, str) and spec.workflow in ctx.broken_workflows:
         return None, []   # not a name nor a mapping, or a shared workflow with problems of its own: reported there
     if isinstance(spec.workflow, str):
         if spec.workflow not in ctx.workflows:

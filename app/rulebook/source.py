@@ -108,9 +108,10 @@ def load(text, filename):
         try:
             return constructor.construct_object(n, deep=True)
         except (yaml.YAMLError, ValueError) as exc:   # e.g. an impossible date such as 2025-02-30
-            problems.append(Problem(filename, n.start_mark.line + 1, path,
-                                    M.YAML_SYNTAX(detail=str(getattr(exc, "problem", None) or exc))))
-            return None
+            message = M.NOT_A_DATE(value=n.value) if n.tag == "tag:yaml.org,2002:timestamp" else \
+                M.YAML_SYNTAX(detail=str(getattr(exc, "problem", None) or exc))
+            problems.append(Problem(filename, n.start_mark.line + 1, path, message))
+            return n.value   # the text as written; checks of this key defer to the problem above
         finally:
             constructor.dispose()
 

@@ -266,6 +266,7 @@ def test_a_shared_workflow_reports_shape_and_names_together_and_its_users_stay_q
     (list[str], {"a": 1}, "应为列表，而不是 映射", "should be a list, not a mapping"),
     (str, None, "应为文本，而不是 空值", "should be text, not an empty value"),
     (int, "1.5", "应为整数，而不是 '1.5'", "should be a whole number, not '1.5'"),
+    (bool, [True], "应为 true 或 false，而不是 列表", "should be true or false, not a list"),
 ])
 def test_pydantic_error_types_are_worded_by_the_catalogue(app, annotation, value, zh, en):
     with pytest.raises(ValidationError) as exc:

@@ -70,9 +70,7 @@ class Problem:
 
     def render(self, translate=None):
         translate = has_request_context() if translate is None else translate
-        path = None if self.path is None else (format_path(self.path) or TOP.msgid)
-        if path == TOP.msgid and translate:
-            path = _(TOP.msgid)
+        path = None if self.path is None else format_path(self.path) or TOP().render(translate)
         frame = (WHERE_LINE_PATH if path is not None else WHERE_LINE) if self.line else WHERE_FILE
         params = {"file": self.filename, "line": self.line, "path": path, "message": self.message}
         return Message(frame.msgid, {k: v for k, v in params.items() if v is not None}).render(translate)

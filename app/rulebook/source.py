@@ -35,9 +35,6 @@ class Located:
             path = path[:-1]
         return self.lines.get(path, 1)
 
-    def where(self, path):
-        return f"{self.filename}, line {self.line_of(path)}"
-
 
 def problem(located, path, message):
     """The one shape every rules error has: file, line, key path, what is wrong (a catalogue Message)."""

@@ -241,6 +241,10 @@ def probes(b):
         ("GET", "/operatorview/show/not-a-number", None, None),
         ("GET", "/caseview/show/not-a-number", None, None),
         ("GET", "/caseview/show/²", None, None),
+        ("POST", "/appointments/", {"slot_id": "x", "name": "张三", "phone": "13912345678"}, None),
+        ("POST", "/appointments/", {"slot_id": "9" * 25, "name": "张三", "phone": "13912345678"}, None),
+        ("POST", "/desk/office/print", {"case_id": ["9" * 25, "²"]}, None),
+        ("POST", "/desk/apply/mortgage_first/start", {"unit_id": ["9" * 25, "²"]}, None),
         ("GET", "/desk/office/todo?page=99999999999999999999999", None, None),
         ("GET", "/desk/office/done?page=-2", None, None),
         ("GET", "/review/?page=99999999999999999999999&node=no_such_node", None, None),
@@ -248,6 +252,20 @@ def probes(b):
         ("GET", f"/operatorview/lookup/?query={b.operator}", None, None),
         ("GET", "/operatorview/lookup/?query=bank_b_op", None, "operator username"),
     ]
+
+
+def junk_form(b):
+    """A form whose every field the views read holds what no form of ours sends: words for numbers,
+    numbers out of range, bank B's ids where one's own belong."""
+    junk = {name: "x" for name in (
+        "slot_id", "version", "expected", "colleague", "upage", "share", "base_version", "approve", "font_size",
+        "channel", "amount", "status", "kind", "id_type", "target", "reject_type", "material_key", "role", "event")}
+    junk.update({"case_id": ["x", str(b.draft)], "unit_id": ["-1", "²", str(b.unit)], "rowid": ["x", str(b.operator)],
+                 "party_id": str(b.party), "replace_id": str(b.material), "case_number": "x" * 300,
+                 "number": "²", "id_number": "x", "code": "x", "phone": "x", "name": "x" * 1000, "opinion": "x",
+                 "content": "key: [unclosed", "query": "x", "action": "x", "order_number": b.order,
+                 "csrf_token": "x", "next": "https://evil.example/"})
+    return junk
 
 
 def list_probes(app):
@@ -314,6 +332,8 @@ def matrix(app, bank_b):
         for rule, methods in routes(app):
             for method in methods:
                 ask(method, _url(rule, bank_b), {} if method == "POST" else None, rule=rule)
+            if "POST" in methods:
+                ask("POST", _url(rule, bank_b), junk_form(bank_b), rule=rule)
         for method, url, form, typed in probes(bank_b) + list_probes(app):
             ask(method, url, form, typed)
         still = c.get("/settings/") if role != "anonymous" else None

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.services import appointments
 from models import Appointment, AppointmentSlot, Case
 
-from .base import RegistryModelView
+from .base import RegistryModelView, posted_ids
 
 
 class AppointmentSlotView(RegistryModelView):
@@ -55,7 +55,8 @@ class PublicServiceAppointmentView(BaseView):
         if request.method == "POST":
             try:
                 case = _case(form.get("case_number"))
-                appointments.book(int(form.get("slot_id") or 0), g.user, form.get("name"), form.get("phone"), case)
+                slot_id = next(iter(posted_ids([form.get("slot_id")])), 0)
+                appointments.book(slot_id, g.user, form.get("name"), form.get("phone"), case)
                 db.session.commit()
                 flash(_("Appointment booked"), "success")
                 return redirect(url_for(".index"))

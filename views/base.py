@@ -7,6 +7,12 @@ from wtforms.validators import DataRequired, InputRequired
 from .labels import LABELS
 
 
+def posted_ids(values):
+    """The row ids among posted strings: ASCII digits within 64 bits; anything else never named a row
+    (int() refuses '²', the database overflows beyond 64 bits)."""
+    return [int(v) for v in values if v and v.isascii() and v.isdigit() and int(v) < 2**63]
+
+
 class RegistryModelView(ModelView):
     page_size = 20
     label_columns = LABELS

@@ -17,6 +17,7 @@ from app.validators import ValidationFailed
 from models import Case, CaseHistory, CaseUnit
 
 from . import desk_common as dc
+from .base import posted_ids
 from .desk_case import DeskCaseView, fire_event
 from .downloads import file_response
 
@@ -79,7 +80,7 @@ class DeskApplyView(BaseView):
             business = rulebook.get(key)
         except KeyError:
             return make_response(_("Unknown business"), 404)
-        unit_ids = [int(u) for u in request.form.getlist("unit_id") if u.isdigit()]
+        unit_ids = posted_ids(request.form.getlist("unit_id"))
         back = url_for(".lookup", key=key, **{k.field: request.form.get(k.field, "") for k in business.lookup})
         if not unit_ids:
             flash(_("Tick at least one unit that can take this business"), "danger")
@@ -166,7 +167,7 @@ class DeskOfficeView(BaseView):
     @expose("/print", methods=["POST"])
     @has_access
     def print_many(self):
-        ids = [int(i) for i in request.form.getlist("case_id") if i.isdigit()][:200]
+        ids = posted_ids(request.form.getlist("case_id"))[:200]
         if not ids:
             flash(_("Tick the cases to print"), "danger")
             return redirect(request.referrer or url_for(".todo"))

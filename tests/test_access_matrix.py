@@ -189,7 +189,7 @@ def _value(rule, arg, b):
 def _url(rule, b, **override):
     url = rule.rule
     for arg in rule.arguments:
-        url = re.sub(r"<(?:[^:<>]+:)?%s>" % arg, str(override.get(arg, _value(rule, arg, b))), url)
+        url = re.sub(rf"<(?:[^:<>]+:)?{arg}>", str(override.get(arg, _value(rule, arg, b))), url)
     return url
 
 
@@ -291,7 +291,7 @@ def _text(response):
         import subprocess
         if not shutil.which("pdftotext"):
             return data.decode("latin-1")
-        return subprocess.run(["pdftotext", "-q", "-", "-"], input=data, capture_output=True).stdout.decode()
+        return subprocess.run(["pdftotext", "-q", "-", "-"], input=data, capture_output=True, check=False).stdout.decode()
     if response.mimetype.startswith("application/vnd.openxmlformats"):
         import io
         import zipfile
@@ -310,35 +310,35 @@ def _client(app, role):
     return c
 
 
+def _ask(results, c, role, method, url, form=None, typed=None, rule=None):
+    """One request, recorded; an exception escaping the app (TESTING propagates them) counts as a 500."""
+    try:
+        r = c.open(url, method=method, data=form if method == "POST" else None)
+        results.append(SimpleNamespace(role=role, method=method, url=url, status=r.status_code, body=_text(r),
+                                       location=r.headers.get("Location", ""), typed=typed, rule=rule,
+                                       mimetype=r.mimetype))
+    except Exception as exc:  # noqa: BLE001  (reported with all the others)
+        results.append(SimpleNamespace(role=role, method=method, url=url, status=500,
+                                       body=f"{type(exc).__name__}: {exc}", location="", typed=typed, rule=rule,
+                                       mimetype=""))
+
+
 @pytest.fixture(scope="module")
 def matrix(app, bank_b):
     before = snapshot(app, bank_b)
-    results = []  # SimpleNamespace(role, method, url, status, body, location, typed, rule)
+    results = []  # SimpleNamespace(role, method, url, status, body, location, typed, rule, mimetype)
     for role in ROLES:
         c = _client(app, role)
-
-        def ask(method, url, form=None, typed=None, rule=None):
-            try:
-                r = c.open(url, method=method, data=form if method == "POST" else None)
-                body = _text(r)
-                results.append(SimpleNamespace(role=role, method=method, url=url, status=r.status_code,
-                                               body=body, location=r.headers.get("Location", ""),
-                                               typed=typed, rule=rule, mimetype=r.mimetype))
-            except Exception as exc:  # an exception escaping the app (TESTING propagates them) is a 500
-                results.append(SimpleNamespace(role=role, method=method, url=url, status=500,
-                                               body=f"{type(exc).__name__}: {exc}", location="", typed=typed,
-                                               rule=rule, mimetype=""))
-
         for rule, methods in routes(app):
             for method in methods:
-                ask(method, _url(rule, bank_b), {} if method == "POST" else None, rule=rule)
+                _ask(results, c, role, method, _url(rule, bank_b), {} if method == "POST" else None, rule=rule)
             if "POST" in methods:
-                ask("POST", _url(rule, bank_b), junk_form(bank_b), rule=rule)
+                _ask(results, c, role, "POST", _url(rule, bank_b), junk_form(bank_b), rule=rule)
         for method, url, form, typed in probes(bank_b) + list_probes(app):
-            ask(method, url, form, typed)
+            _ask(results, c, role, method, url, form, typed)
         still = c.get("/settings/") if role != "anonymous" else None
         assert still is None or still.status_code == 200, f"{role} was signed out by the matrix"
-        ask("GET", "/logout/")  # last: it ends the sign-in
+        _ask(results, c, role, "GET", "/logout/")  # last: it ends the sign-in
     return SimpleNamespace(results=results, before=before, after=snapshot(app, bank_b))
 
 

@@ -17,7 +17,7 @@ from app.rulebook.loader import RulesError, load_directory
 from models import RuleVersion
 
 KEY = "mortgage_first"
-FILE = f"rules/{KEY}.yaml (edit)"
+FILE = f"rules/{KEY}.yaml"
 RULES = Path(__file__).resolve().parent.parent / "rules"
 
 

@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from models.base import utcnow
 
+from . import messages
 from .loader import RulesError, load_directory, parse_business
+from .messages import Problem
 from .schema import (Check, Field, LookupKey, MaterialSpec, PartySpec, State, Text, Transition, VocabItem,
                      Workflow, BusinessSpec)
 
@@ -81,7 +83,7 @@ def build(text, filename, version_id=None, version=None, expected_key=None) -> B
 
 def validate_text(text, key):
     """The console's check before saving: raises RulesError with file, key path and line."""
-    return build(text, f"rules/{key}.yaml (edit)", expected_key=key)
+    return build(text, f"rules/{key}.yaml", expected_key=key)
 
 
 def _session():
@@ -182,7 +184,6 @@ def for_case(case) -> Business:
 
 
 def all_businesses() -> list:
-    from models import RuleVersion
     _context()
     keys = set(_state["files"])
     if _ensure_imported():
@@ -232,7 +233,8 @@ def save_version(business_key, text, user=None, note=None):
         session.flush()
     except IntegrityError:  # another configurator saved the same version number first
         session.rollback()
-        raise RulesError([f"rules/{business_key}.yaml: version {last + 1} was saved by someone else meanwhile; reload and try again"]) from None
+        raise RulesError([Problem(f"rules/{business_key}.yaml", 0, None,
+                                  messages.SAVED_MEANWHILE(version=last + 1))]) from None
     audit.record(session, "rules_saved", "RuleVersion", row.id, summary=f"{business_key} v{row.version}")
     session.commit()
     _forget_active()

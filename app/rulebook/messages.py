@@ -97,6 +97,7 @@ def join(names):
 WHERE_LINE_PATH = Entry(_l("%(file)s, line %(line)s: %(path)s: %(message)s"))
 WHERE_LINE = Entry(_l("%(file)s, line %(line)s: %(message)s"))
 WHERE_FILE = Entry(_l("%(file)s: %(message)s"))
+SAVED_MEANWHILE = Entry(_l("version %(version)s was saved by someone else meanwhile; reload and try again"))
 TOP = Entry(_l("(top)"))
 INVALID_RULES = "Invalid rules:"   # the start-up failure's heading (English, see above)
 

@@ -360,6 +360,27 @@ def test_no_page_answers_500_to_the_registry_staff(app, bank_b):
     assert not failures, "\n".join(failures)
 
 
+CSRF_EXEMPT = {"PublicServicePaymentView.notify"}  # the provider's signed callback (views/payment.py)
+
+
+def test_with_csrf_on_every_post_route_refuses_a_form_without_its_token(app, bank_b):
+    """Production runs with CSRF protection: every POST route (but the provider's signed callback and
+    FAB's closed token API) answers 400 to a signed-in user's form that lacks the token."""
+    clients = {role: _client(app, role) for role in ("anonymous", "bank_a_admin", "configurator")}
+    unprotected = []
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        for role, c in clients.items():
+            for rule, methods in routes(app):
+                if "POST" in methods and rule.endpoint not in CSRF_EXEMPT and not rule.rule.startswith("/api/"):
+                    r = c.post(_url(rule, bank_b), data=junk_form(bank_b) | {"csrf_token": ""})
+                    if r.status_code != 400:
+                        unprotected.append(f"POST {rule.rule} as {role}: {r.status_code}")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert not unprotected, "\n".join(unprotected)
+
+
 def test_no_route_answers_500(matrix):
     failures = [f"{r.method} {r.url} as {r.role}: {r.body[:300] if r.status == 500 and ':' in r.body[:80] else r.status}"
                 for r in matrix.results if r.status >= 500]

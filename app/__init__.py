@@ -4,7 +4,8 @@ import os
 import re
 from pathlib import Path
 
-from flask import Flask, abort, request
+from flask import Flask, abort, redirect, request, url_for
+from flask_login import current_user
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
@@ -61,15 +62,24 @@ def create_app(test_config=None):
             abort(404)
 
     @app.before_request
-    def _known_actions_only():
+    def _fab_actions():
         """FAB's action routes look the action up by name and fail (a 500) on a name the view lacks,
-        before any permission check; an unknown action is simply not found."""
+        and refuse a role without the action's permission by redirecting to '.', a page that does not
+        exist. An unknown action is not found; a refused one is answered as has_access answers (403,
+        or the login page for a visitor)."""
         endpoint = request.endpoint or ""
         if endpoint.endswith((".action", ".action_post")):
             view = getattr(app.view_functions[endpoint], "__self__", None)
             name = (request.view_args or {}).get("name") if endpoint.endswith(".action") else request.form.get("action")
-            if name is not None and name not in getattr(view, "actions", {}):
+            if name is None or view is None:
+                return None
+            if name not in getattr(view, "actions", {}):
                 abort(404)
+            if not appbuilder.sm.has_access(view.get_action_permission_name(name), view.class_permission_name):
+                if current_user.is_authenticated:
+                    abort(403)
+                return redirect(url_for(appbuilder.sm.auth_view.__class__.__name__ + ".login", next=request.url))
+        return None
 
     @app.before_request
     def _no_file_columns():

@@ -465,6 +465,11 @@ def granted(app, role, rule):
     from flask_appbuilder.api import BaseApi
     fn = app.view_functions[rule.endpoint]
     view = getattr(fn, "__self__", None)
+    if view is not None and rule.endpoint.endswith(".action"):  # the action's own permission; the URL names "remove"
+        if "remove" not in view.actions:
+            return None  # an unknown action: 404 for everyone
+        return any(re.match(v, view.class_permission_name) and re.match(p, view.get_action_permission_name("remove"))
+                   for v, p in roles.FAB_ROLES[ROLE_NAME[role]])
     if view is None or not hasattr(fn, "_permission_name"):
         return None
     perm = "can_" + ((view.method_permission_name or {}).get(fn.__name__) or fn._permission_name)

@@ -241,6 +241,11 @@ def probes(b):
         ("GET", "/operatorview/show/not-a-number", None, None),
         ("GET", "/caseview/show/not-a-number", None, None),
         ("GET", "/caseview/show/²", None, None),
+        ("GET", "/login/?next=https://evil.example/", None, None),
+        ("GET", "/login/?next=//evil.example/", None, None),
+        ("POST", "/login/?next=https://evil.example/", {"username": "nobody", "password": "x"}, None),
+        ("GET", "/back", None, None),
+        ("GET", "/lang/xx", None, None),
         ("POST", "/appointments/", {"slot_id": "x", "name": "张三", "phone": "13912345678"}, None),
         ("POST", "/appointments/", {"slot_id": "9" * 25, "name": "张三", "phone": "13912345678"}, None),
         ("POST", "/desk/office/print", {"case_id": ["9" * 25, "²"]}, None),
@@ -422,6 +427,12 @@ def test_one_fact_shows_no_result(matrix):
     shown = [f"{r.method} {r.url} as {r.role}" for r in matrix.results
              if r.typed and r.url.startswith(("/public/", "/pay/")) and 'id="progress-result"' in r.body]
     assert not shown, "\n".join(shown)
+
+
+def test_no_response_sends_the_browser_off_site(matrix):
+    offsite = [f"{r.method} {r.url} as {r.role} -> {r.location}" for r in matrix.results
+               if r.location and urlsplit(r.location).netloc not in ("", "localhost")]
+    assert not offsite, "\n".join(offsite)
 
 
 def test_bank_b_rows_did_not_change(matrix):

@@ -47,6 +47,8 @@ class OperatorAdminView(UserDBModelView):
     search_columns = ["username", "first_name", "last_name", "email", "institution", "status", "active", "roles"]
     label_columns = {"institution": _l("Institution"), "status": _l("Status"), "phone": _l("Mobile"),
                      "id_number": _l("ID number")}
+    # FAB's "a role or a group" check reads a groups field our forms leave out (KeyError: a 500).
+    validators_columns = {"roles": [DataRequired(message=_l("Select at least one role"))]}
 
     @expose("/userinfo/")
     def userinfo(self):

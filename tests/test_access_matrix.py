@@ -583,3 +583,25 @@ def test_every_menu_entry_a_role_is_shown_opens(app):
                                                         and urlsplit(r.headers["Location"]).path == "/login/"):
                 unopenable.append(f"{role} is shown {link} but it answers {r.status_code}")
     assert not unopenable, "\n".join(unopenable)
+
+
+def test_the_admin_saving_an_account_without_a_role_is_told_so(app, bank_b):
+    c = _client(app, "admin")
+    page = c.post(f"/users/edit/{bank_b.operator}", data={"first_name": "何", "last_name": "明",
+                                                          "username": "bank_b_op", "email": "b@example.com"})
+    assert page.status_code == 200 and "请至少选择一个角色" in page.get_data(as_text=True)
+
+
+def test_zz_staff_posts_never_answer_500(app, bank_b):
+    """Last (it may change anything): the reviewer and the administrator post an empty and a junk
+    form to every POST route with bank B's ids, and nothing answers 500."""
+    failures = []
+    for role in ("reviewer", "admin"):
+        c = _client(app, role)
+        results = []
+        for rule, methods in routes(app):
+            if "POST" in methods:
+                for form in ({}, junk_form(bank_b)):
+                    _ask(results, c, role, "POST", _url(rule, bank_b), form, rule=rule)
+        failures += [f"POST {r.url} as {role}: {r.body[:200]}" for r in results if r.status >= 500]
+    assert not failures, "\n".join(failures)

@@ -28,7 +28,7 @@ FAB_ROLES = {
         ["Workbench.*", "can_.*"],
         ["SmsOutboxView$", READ],
         ["AppointmentSlotView$", WRITE + "|open_two_weeks"],  # FAB names an action's permission without can_
-        ["Office|Query|System|Workbench|Review.*|Cases|Mortgages|PreNotices|Rights|Units|Buildings|Parcels|Parties|Institutions|SmsOutbox|AppointmentSlots", "menu_access"],
+        ["Office|Query|System|Review.*|Cases|Mortgages|PreNotices|Rights|Units|Buildings|Parcels|Parties|Institutions|SmsOutbox|AppointmentSlots", "menu_access"],
         ["UserInfoEditView|Settings.*", "can_.*"],
     ],
     INSTITUTION_ADMIN: [
@@ -39,7 +39,7 @@ FAB_ROLES = {
         ["AuditLogView$", READ],
         ["Workbench.*", "can_.*"],
         ["Desk.*", "can_.*"],
-        ["Institutions|Operators|Cases|Mortgages|PreNotices|AuditLog|Workbench|Apply|Office|Query|System|Desk.*", "menu_access"],
+        ["Institutions|Operators|Cases|Mortgages|PreNotices|AuditLog|Apply|Office|Query|System|Desk.*", "menu_access"],
         ["UserInfoEditView|Settings.*", "can_.*"],
     ],
     OPERATOR: [
@@ -48,17 +48,17 @@ FAB_ROLES = {
         ["MortgageView$|PreNoticeView$", READ],
         ["Workbench.*", "can_.*"],
         ["Desk.*", "can_.*"],
-        ["Institutions|Cases|Mortgages|PreNotices|Workbench|Apply|Office|Query|System|Desk.*", "menu_access"],
+        ["Institutions|Cases|Mortgages|PreNotices|Apply|Office|Query|System|Desk.*", "menu_access"],
         ["UserInfoEditView|Settings.*", "can_.*"],
     ],
     CONFIGURATOR: [
         ["RuleConsole.*", ".*"],
-        ["Rules|Configuration", "menu_access"],
+        ["Rules", "menu_access"],
         ["UserInfoEditView|Settings.*", "can_.*"],
     ],
     PUBLIC: [
         ["PublicService.*", "can_.*"],
-        ["PublicServices|Query|MyAppointments", "menu_access"],
+        ["Query", "menu_access"],
         ["UserInfoEditView|Settings.*", "can_.*"],
     ],
 }

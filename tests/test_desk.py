@@ -392,6 +392,9 @@ def test_batch_print_puts_the_ticked_cases_in_one_pdf(client, db):
     assert r.headers["Content-Type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages)
     assert first.number in text and second.number in text
+    client.auth.login("bank_b_op" if username != "bank_b_op" else "bank_a_op")
+    other = client.post("/desk/office/print", data={"case_id": [str(first.id)]}, follow_redirects=True)
+    assert other.mimetype == "text/html" and "请勾选要打印的案卷" in other.get_data(as_text=True)
 
 
 def test_a_draft_can_be_cancelled_and_then_leaves_my_todo_list(client, db):

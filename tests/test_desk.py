@@ -203,16 +203,7 @@ def submit(client, case):
                        follow_redirects=True)
 
 
-# Gaps outside the desk, found by this test (see the report of issue 4); xfail keeps them visible.
-KNOWN_GAPS = {}
-
-
-def _params():
-    return [pytest.param(k, marks=pytest.mark.xfail(reason=KNOWN_GAPS[k], strict=False)) if k in KNOWN_GAPS else k
-            for k in business_keys()]
-
-
-@pytest.mark.parametrize("key", _params())
+@pytest.mark.parametrize("key", business_keys())
 def test_every_business_can_be_applied_for_up_to_submission(client, db, key):
     business = rulebook.get(key)
     if RECORDS[business.lookup_record].fields[0] == "case_number":

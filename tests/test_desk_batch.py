@@ -69,7 +69,7 @@ def test_300_rows_with_a_bad_cell_in_row_217_are_refused_then_the_corrected_file
     business, case = _case_with_units(300)
     client.auth.login("bank_a_op")
     template = client.get(f"/desk/batch/{case.id}/template")
-    assert template.status_code == 200
+    assert template.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     bad, letter = _filled(template.data, business, bad_row=217)
     before = {cu.id: dict(cu.data) for cu in case.units}
     r = client.post(f"/desk/batch/{case.id}/import", data={"workbook": (io.BytesIO(bad), "units.xlsx")},

@@ -1,4 +1,5 @@
 """Helpers shared by the account tests: throwaway accounts (never the demo ones other tests use)."""
+import contextlib
 import itertools
 import re
 
@@ -99,6 +100,17 @@ def trust(app, *ca_certs, path):
     """Point the app's CA trust store at a bundle of these CA certificates."""
     path.write_bytes(b"".join(pem(c) for c in ca_certs))
     app.config["REGISTRY_CA_TRUST_FILE"] = str(path)
+
+
+@contextlib.contextmanager
+def trusting(app, *ca_certs, path):
+    """trust() for the duration of a block, then the previous trust store again."""
+    before = app.config["REGISTRY_CA_TRUST_FILE"]
+    trust(app, *ca_certs, path=path)
+    try:
+        yield
+    finally:
+        app.config["REGISTRY_CA_TRUST_FILE"] = before
 
 
 def forget_request_globals(app):

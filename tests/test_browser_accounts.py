@@ -7,7 +7,7 @@ import pytest
 
 from app.demo import make_uscc
 from models import OperatorCertificate
-from tests.accounts_helpers import PASSWORD, issue, make_ca, new_account, pem, trust
+from tests.accounts_helpers import PASSWORD, issue, make_ca, new_account, pem, trusting
 from tests.factories import institution
 
 DEMO = "Demo@2026"
@@ -20,10 +20,8 @@ def pki():
 
 @pytest.fixture
 def trusted(app, pki, tmp_path):
-    before = app.config["REGISTRY_CA_TRUST_FILE"]
-    trust(app, pki[1], path=tmp_path / "trust.pem")
-    yield
-    app.config["REGISTRY_CA_TRUST_FILE"] = before
+    with trusting(app, pki[1], path=tmp_path / "trust.pem"):
+        yield
 
 
 def password_login(page, base, username, password=DEMO):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.accounts_helpers import (forget_request_globals, PASSWORD, audit_actions, issue, make_ca, new_account, pem, sign, trust)
+from tests.accounts_helpers import (forget_request_globals, PASSWORD, audit_actions, issue, make_ca, new_account, pem, sign, trusting)
 from tests.factories import institution
 
 
@@ -16,10 +16,8 @@ def pki():
 
 @pytest.fixture
 def trusted(app, pki, tmp_path):
-    before = app.config["REGISTRY_CA_TRUST_FILE"]
-    trust(app, pki[1], path=tmp_path / "trust.pem")
-    yield
-    app.config["REGISTRY_CA_TRUST_FILE"] = before
+    with trusting(app, pki[1], path=tmp_path / "trust.pem"):
+        yield
 
 
 @pytest.fixture(autouse=True)

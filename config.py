@@ -21,6 +21,7 @@ def env(key, default):
 
 SECRET_KEY = env("SECRET_KEY", "dev-only-secret-key-change-me-0123456789abcdef")
 PAYMENT_SECRET = env("PAYMENT_SECRET", "dev-only-payment-secret-change-me-0123456789")
+TAX_SECRET = env("TAX_SECRET", "dev-only-tax-secret-change-me-0123456789")
 JWT_SECRET_KEY = env("JWT_SECRET_KEY", "dev-only-jwt-secret-change-me-0123456789abcdef")
 SQLALCHEMY_DATABASE_URI = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'registry.db'}")
 SQLALCHEMY_TRACK_MODIFICATIONS = False

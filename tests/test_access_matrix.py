@@ -375,7 +375,8 @@ def test_no_page_answers_500_to_the_registry_staff(app, bank_b):
     assert not failures, "\n".join(failures)
 
 
-CSRF_EXEMPT = {"PublicServicePaymentView.notify"}  # the provider's signed callback (views/payment.py)
+CSRF_EXEMPT = {"PublicServicePaymentView.notify",  # the provider's signed callback (views/payment.py)
+               "PublicServiceTaxView.notify"}  # the tax bureau's signed callback (views/tax.py)
 
 
 def test_with_csrf_on_every_post_route_refuses_a_form_without_its_token(app, bank_b):

@@ -261,6 +261,11 @@ def _walk(db, case, actors):
             db.session.add(Payment(order_number=f"PAYW{case.id:08d}", case_id=case.id, institution_id=case.institution_id,
                                    amount=total, status="paid", items=[]))
             db.session.commit()
+        if "tax_cleared" in t.guards:
+            from app.services import tax
+            for assessment in tax.adapter().assess(case):
+                tax.settle(tax.adapter().notification(assessment))
+            db.session.commit()
         workflow.fire(case, t.event, actor, opinion="同意")
     return case
 

@@ -1,7 +1,7 @@
 """Registers every view under the menus of the Hunan manual: 业务申请, 业务办公, 业务查询, 系统管理."""
 from flask_babel import lazy_gettext as _l
 
-from . import accounts, appointments, payment, public
+from . import accounts, appointments, payment, public, tax
 from .cases import CaseView
 from .institutions import InstitutionView, OperatorView
 from .register import BuildingView, MortgageView, ParcelView, PartyView, PreNoticeView, RightView, UnitView
@@ -19,6 +19,7 @@ def register(appbuilder):
     add(CaseView, "Cases", label=_l("Cases"), icon="fa-folder-open", category=OFFICE, category_label=_l("Business office"))
     public.register(appbuilder)  # progress query, certificate and archive-proof verification come first
     payment.register(appbuilder)
+    tax.register(appbuilder)
     appointments.register(appbuilder)
     add(MortgageView, "Mortgages", label=_l("Mortgages"), icon="fa-university", category=QUERY, category_label=_l("Business query"))
     add(PreNoticeView, "PreNotices", label=_l("Pre-notices"), icon="fa-bell", category=QUERY)

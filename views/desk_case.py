@@ -42,7 +42,7 @@ class DeskCaseView(BaseView):
             upper=dc.money_upper, flow_svg=dc.flowchart(case, business), id_type_label=dc.id_type_label,
             state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
-            id_types=_id_types(), fees=payment.outstanding(case))
+            id_types=_id_types(), fees=payment.outstanding(case), tax=dc.tax_status(case, business))
         return make_response(body, status)
 
     @expose("/<int:case_id>/")

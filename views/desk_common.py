@@ -160,3 +160,9 @@ def flowchart(case, business):
 
 def current_user_id():
     return g.user.id if g.user and g.user.is_authenticated else None
+
+
+def tax_status(case, business):
+    """The tax check (完税核验) panel of the case pages, or None for a business whose rules do not use it."""
+    from app.services import tax
+    return tax.summary(case) if tax.applies(business) else None

@@ -69,7 +69,7 @@ class ReviewView(BaseView):
             display=dc.display, upper=dc.money_upper, flow_svg=dc.flowchart(case, business),
             id_type_label=dc.id_type_label, state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
-            reject_types=reject_types)
+            reject_types=reject_types, tax=dc.tax_status(case, business))
         return make_response(body)
 
     @expose("/case/<int:case_id>/materials/<int:material_id>")

@@ -178,3 +178,12 @@ def case_checks(case, business, transition):
 @guard("has_units")
 def has_units(case, business, transition):
     return [] if case.units else [Problem("critical", str(_l("The case has no unit")), "units")]
+
+
+@guard("tax_cleared")
+def tax_cleared(case, business, transition):
+    """完税核验: the deed tax of every unit is paid at the tax bureau (app/services/tax.py)."""
+    from app.services import tax
+    return [Problem("critical", str(_l("Recording is refused until the tax is cleared: %(unit)s: %(why)s",
+                                      unit=cu.unit.location, why=why)), "tax")
+            for cu, why in tax.problems(case)]

@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from app import roles
 from models import (Appointment, AppointmentSlot, ArchiveProof, AuditLog, Case, CaseHistory, CaseParty, CaseUnit,
                     Certificate, Institution, Material, Mortgage, Operator, OperatorCertificate, Party, Payment,
-                    PreNotice, Right, SmsMessage, Unit)
+                    PreNotice, Right, SmsMessage, TaxAssessment, Unit)
 from tests import factories
 
 ROLES = ("anonymous", "public", "bank_a_op", "bank_a_admin", "configurator")
@@ -97,6 +97,10 @@ def rows_of(app, bank, username, party_name, seq):
         payment = Payment(order_number=f"PAY{bank[-1].upper()}{secrets.randbelow(10**9):09d}", case_id=submitted.id,
                           institution_id=inst.id, amount=Decimal("80.00"), status="pending",
                           items=[{"name": "登记费", "amount": "80.00"}])
+        assessment = TaxAssessment(case_id=submitted.id, unit_id=units[1].id, institution_id=inst.id,
+                                   reference=f"TAX{bank[-1].upper()}{secrets.randbelow(10**9):09d}",
+                                   price=Decimal("1000000.00"), rate=Decimal("0.03"), amount=Decimal("30000.00"),
+                                   buyers=[{"name": party_name}], status="pending")
         cert = Certificate(number=f"湘(2026)长沙市不动产证明第99000{seq}2号", kind="proof", token=secrets.token_hex(16),
                            unit_id=units[1].id, case_id=submitted.id, institution_id=inst.id,
                            holder_names=party_name, content={"holder": party_name})
@@ -105,7 +109,7 @@ def rows_of(app, bank, username, party_name, seq):
                              content={"holders": party_name})
         slot = AppointmentSlot(office=f"矩阵测试登记点{seq}", day=dt.date.today() + dt.timedelta(days=90),
                                start=dt.time(9, 0), finish=dt.time(9, 30), capacity=5)
-        db.session.add_all([payment, cert, proof, slot])
+        db.session.add_all([payment, assessment, cert, proof, slot])
         db.session.flush()
         appointment = Appointment(slot_id=slot.id, case_id=submitted.id, user_id=op.id, name=party_name,
                                   phone=phone, business_key=business.key)
@@ -131,6 +135,7 @@ def rows_of(app, bank, username, party_name, seq):
             "draft case number": draft.number, "submitted case number": submitted.number,
             "official number": submitted.official_number, "mortgage proof number": mortgage.proof_number,
             "pre-notice proof number": notice.proof_number, "payment order": payment.order_number,
+            "tax assessment": assessment.reference,
             "certificate number": cert.number, "archive proof number": proof.number,
             "operator username": op.username, "party name": party_name, "institution name": inst.name,
             "certificate token": cert.token, "archive proof token": proof.token,
@@ -157,6 +162,9 @@ def snapshot(app, b):
             "history": s.scalar(select(func.count(CaseHistory.id)).where(CaseHistory.case_id.in_(b.cases))),
             "payments": [(p.id, p.status, p.amount) for p in
                          s.scalars(select(Payment).where(Payment.case_id.in_(b.cases)).order_by(Payment.id))],
+            "tax assessments": [(a.id, a.status, a.amount, a.receipt_number) for a in
+                                s.scalars(select(TaxAssessment).where(TaxAssessment.case_id.in_(b.cases))
+                                          .order_by(TaxAssessment.id))],
             "appointments": [(a.id, a.status, a.user_id, a.slot_id) for a in
                              s.scalars(select(Appointment).where(Appointment.case_id.in_(b.cases)).order_by(Appointment.id))],
             "operators": [(o.id, o.username, o.status, o.active, o.institution_id, o.first_name, o.phone,

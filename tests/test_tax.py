@@ -203,3 +203,12 @@ def test_the_case_pages_show_the_tax_status(client, db, transfer):
     client.auth.login("reviewer")
     page = client.get(f"/review/case/{transfer.id}/").get_data(as_text=True)
     assert 'id="tax-status"' in page and "已完税" in page
+
+
+def test_a_party_who_proves_the_case_reaches_the_tax_bureau(client, db, transfer):
+    buyer = next(p for p in transfer.parties if p.role == "obligee")
+    client.auth.login("public")
+    page = client.post("/pay/", data={"number": transfer.number, "id_number": buyer.id_number}).get_data(as_text=True)
+    assert f"/tax/case/{transfer.id}" in page
+    fields = _notification(client, transfer)
+    assert client.post("/tax/notify", data=fields).get_data(as_text=True) == "success"

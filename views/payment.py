@@ -44,7 +44,10 @@ class PublicServicePaymentView(BaseView):
         rows = [(c, *payments.outstanding(c)) for c in ([found] if found else []) + own]
         paid = db.session.scalars(select(Payment).where(Payment.status == "paid").order_by(Payment.paid_at.desc())
                                   .limit(20)).all() if g.user.institution_id else []
-        return self.render_template("payment/index.html", rows=rows, paid=paid)
+        from app import rulebook
+        from app.services import tax
+        return self.render_template("payment/index.html", rows=rows, paid=paid,
+                                    taxed=lambda c: tax.applies(rulebook.for_case(c)))
 
     @expose("/order/<int:case_id>", methods=["POST"])
     @has_access

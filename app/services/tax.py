@@ -28,7 +28,7 @@ import secrets
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Protocol
 
 import yaml
 from flask import current_app, url_for
@@ -107,6 +107,18 @@ def applies(business) -> bool:
                for t in business.workflow.transitions)
 
 
+class TaxAdapter(Protocol):
+    """What a tax bureau adapter implements (the module docstring describes each method)."""
+
+    def assess(self, case) -> list: ...
+
+    def status(self, case) -> bool: ...
+
+    def bureau_url(self, case) -> str: ...
+
+    def verify(self, fields: dict) -> bool: ...
+
+
 def _signature(fields: dict) -> str:
     message = "|".join(str(fields.get(k, "")) for k in FIELDS).encode()
     return hmac.new(current_app.config["TAX_SECRET"].encode(), message, hashlib.sha256).hexdigest()
@@ -175,7 +187,7 @@ class SandboxTax:
                           "receipt_number": f"SW{secrets.token_hex(8).upper()}", "status": "cleared"})
 
 
-def adapter():
+def adapter() -> TaxAdapter:
     return SandboxTax()
 
 

@@ -72,6 +72,12 @@ for _name, _perms in FAB_ROLES.items():
     if _name != ANONYMOUS:
         _perms += [["PublicService.*", "can_.*"], [_OPEN_MENUS + "|ArchiveProof|Payment|Appointments", "menu_access"]]
 
+# Issued certificates and proofs (views/proofs.py): the institutions read their own (the scope decides
+# which rows), registry staff read all of them for the case pages' PDF link; the menu is the institutions'.
+FAB_ROLES[REVIEWER].append(["ProofView$", "can_.*"])
+for _name in (INSTITUTION_ADMIN, OPERATOR):
+    FAB_ROLES[_name] += [["ProofView$", "can_.*"], ["Proofs", "menu_access"]]
+
 # Every role reaches its personal settings (个人设置) from the System menu (views/accounts.py).
 for _name, _perms in FAB_ROLES.items():
     if _name != ANONYMOUS:

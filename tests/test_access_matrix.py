@@ -128,7 +128,7 @@ def rows_of(app, bank, username, party_name, seq):
             institution=inst.id, operator=op.id, draft=draft.id, submitted=submitted.id, cases=(draft.id, submitted.id),
             unit=units[1].id, building=units[1].building_id, parcel=units[1].building.parcel_id,
             party=draft.parties[0].id, material=material.id, mortgage=mortgage.id, notice=notice.id,
-            payment=payment.id, order=payment.order_number, cert_token=cert.token, proof_token=proof.token,
+            payment=payment.id, order=payment.order_number, cert=cert.id, cert_token=cert.token, proof_token=proof.token,
             appointment=appointment.id, slot=slot.id, sms=sms.id, log=log.id, right=right.id, register_party=party.id,
             key=business.key, phone=phone)
         b.markers = {  # text that identifies the bank's business on a page
@@ -196,7 +196,7 @@ def _value(rule, arg, b):
                    "PartyView": b.register_party, "SmsOutboxView": b.sms, "AppointmentSlotView": b.slot,
                    "OperatorAdminView": b.operator, "ReviewRegistrationView": b.institution}
         return by_view.get(endpoint.split(".")[0], 1)
-    return {"case_id": b.draft, "material_id": b.material, "party_id": b.party, "appointment_id": b.appointment,
+    return {"case_id": b.draft, "cert_id": b.cert, "material_id": b.material, "party_id": b.party, "appointment_id": b.appointment,
             "order": b.order, "key": b.key, "version": 1, "filename": "matrix.csv", "locale": "zh",
             "group_by": "0"}.get(arg) or {
         "token": b.cert_token if "certificate" in endpoint else b.proof_token,
@@ -434,6 +434,7 @@ def test_the_markers_do_show_to_bank_b_itself(app, bank_b):
     assert m["draft case number"] in case_page and PARTY_NAME in case_page
     assert m["mortgage proof number"] in c.get(f"/mortgageview/show/{bank_b.mortgage}").get_data(as_text=True)
     assert m["payment order"] in c.get(f"/pay/sandbox/{bank_b.order}").get_data(as_text=True)
+    assert m["certificate number"] in c.get("/proofs/").get_data(as_text=True)
     with app.app_context():
         from app.extensions import db
         id_number = db.session.get(CaseParty, bank_b.party).id_number

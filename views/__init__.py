@@ -1,7 +1,7 @@
 """Registers every view under the menus of the Hunan manual: 业务申请, 业务办公, 业务查询, 系统管理."""
 from flask_babel import lazy_gettext as _l
 
-from . import accounts, appointments, payment, public, tax
+from . import accounts, appointments, payment, proofs, public, tax
 from .cases import CaseView
 from .institutions import InstitutionView, OperatorView
 from .register import BuildingView, MortgageView, ParcelView, PartyView, PreNoticeView, RightView, UnitView
@@ -33,5 +33,6 @@ def register(appbuilder):
     add(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history", category=SYSTEM)
     add(SmsOutboxView, "SmsOutbox", label=_l("SMS outbox"), icon="fa-envelope", category=SYSTEM)
     from . import desk; desk.register(appbuilder)  # noqa: E702  (desk, office, review, workbench)
+    proofs.register(appbuilder)  # issued certificates and proofs (业务办公 → 证书/证明)
     accounts.register(appbuilder)
     from . import rules_console; rules_console.register(appbuilder)  # noqa: E702  (configurator console, service guide)

@@ -15,14 +15,19 @@ from models import Case, CaseUnit
 MONTHS = 12
 
 
-def _lists(user):
-    todo = db.session.scalars(
-        select(Case).where(Case.executor_id == user.id).options(selectinload(Case.units).joinedload(CaseUnit.unit),
-                                                                selectinload(Case.parties))
-        .order_by(Case.updated_at.desc()).limit(10)).unique().all()
+def _lists(user, queues):
+    """(todo, done): a reviewer's todo is what waits in the registry's queues (the same cases the
+    queue tabs count); anyone else's is the cases they are the executor of."""
+    units = selectinload(Case.units).joinedload(CaseUnit.unit)
+    if queues:
+        from .review import waiting_cases
+        todo_q = waiting_cases([node for node, _label, count in queues if count])
+    else:
+        todo_q = select(Case).where(Case.executor_id == user.id).order_by(Case.updated_at.desc())
+    todo = db.session.scalars(todo_q.options(units, selectinload(Case.parties)).limit(10)).unique().all()
     done = db.session.scalars(
         select(Case).where(Case.applicant_id == user.id, Case.submitted_at.is_not(None))
-        .options(selectinload(Case.units).joinedload(CaseUnit.unit), selectinload(Case.parties))
+        .options(units, selectinload(Case.parties))
         .order_by(Case.submitted_at.desc()).limit(10)).unique().all()
     return todo, done
 
@@ -61,13 +66,12 @@ def _tx(text):
 
 
 def review_queues(user):
-    """[(node, label, count)] of the registry's queues, for reviewers' home page; [] for everyone else."""
+    """[(node, label, count)] of the registry's queues, for reviewers' home page; [] for everyone else.
+    The counts come from the queue page's own function (views/review.py: reviewer_queues)."""
     if not any(r.name == REVIEWER for r in user.roles):
         return []
-    from .review import REVIEWER_ROLE, reviewer_nodes
-    counts = dict(db.session.execute(select(Case.node, func.count()).where(
-        Case.executor_role == REVIEWER_ROLE).group_by(Case.node)).all())
-    return [(node, label, counts.get(node, 0)) for node, label in reviewer_nodes()]
+    from .review import reviewer_queues
+    return reviewer_queues()
 
 
 class HomeIndexView(IndexView):
@@ -79,8 +83,8 @@ class HomeIndexView(IndexView):
         todo = done = []
         groups, info, queues = [], None, []
         if user is not None and user.is_authenticated:
-            todo, done = _lists(user)
             queues = review_queues(user)
+            todo, done = _lists(user, queues)
             try:
                 from .desk import _case_info, businesses_by_category
                 groups = businesses_by_category() if getattr(user, "institution_id", None) else []
@@ -88,7 +92,8 @@ class HomeIndexView(IndexView):
             except Exception:  # the rules may be mid-edit; the lists still show
                 groups = []
         return self.render_template(self.index_template, appbuilder=self.appbuilder, todo=todo, done=done,
-                                    groups=groups, info=info, tx=_tx, queues=queues)
+                                    groups=groups, info=info, tx=_tx, queues=queues,
+                                    todo_total=sum(count for _node, _label, count in queues) if queues else None)
 
 
 class WorkbenchView(BaseView):

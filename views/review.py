@@ -1,6 +1,7 @@
 """The registry's back office (预审/受理/审核/登簿): queues of cases waiting for a reviewer, by node,
 and a case page where the reviewer fires the transitions the rules allow (with opinion and reject
-type where the rules require them).
+type where the rules require them). Each queue row and the case page show the fee (应缴/已缴) and tax
+status; the case page says before any button is pressed why a transition would be refused.
 """
 from flask import g, make_response, request, url_for
 from flask_appbuilder import BaseView, expose
@@ -31,6 +32,39 @@ def reviewer_nodes():
     return list(seen.items())
 
 
+def waiting_cases(nodes):
+    """The SELECT of the cases waiting for the registry at these nodes, oldest submission first."""
+    return select(Case).where(Case.executor_role == REVIEWER_ROLE, Case.node.in_(nodes)) \
+        .order_by(Case.submitted_at, Case.id)
+
+
+def reviewer_queues():
+    """[(node, label, count)] of the registry's queues: the ONE count behind the queue tabs and the
+    reviewer's workbench, so the two can never disagree."""
+    nodes = reviewer_nodes()
+    counts = dict(db.session.execute(select(Case.node, func.count()).where(
+        Case.executor_role == REVIEWER_ROLE, Case.node.in_([n for n, _label in nodes])).group_by(Case.node)).all())
+    return [(node, label, counts.get(node, 0)) for node, label in nodes]
+
+
+def fee_status(case):
+    """应缴/已缴 of a case from its rules' fees and its paid payment orders (case.payments)."""
+    from app.services import payment
+    _lines, due, paid = payment.outstanding(case)
+    return {"due": due, "paid": paid, "settled": paid >= due}
+
+
+def guard_problems(case, transition):
+    """Why a transition would be refused now: its guards evaluated without firing it (no effects run).
+    [(severity, message)]; a "critical" one disables the button."""
+    from app.services import workflow
+    try:
+        problems = workflow.check(case, transition.event, transition.to[0])
+    except workflow.WorkflowError as exc:
+        return [("critical", p) for p in exc.problems]
+    return [(p.severity, str(p.message)) for p in problems]
+
+
 class ReviewView(BaseView):
     route_base = "/review"
     default_view = "queue"
@@ -38,19 +72,20 @@ class ReviewView(BaseView):
     @expose("/")
     @has_access
     def queue(self):
-        nodes = reviewer_nodes()
+        queues = reviewer_queues()
+        nodes = [(n, label) for n, label, _count in queues]
+        counts = {n: count for n, _label, count in queues}
         node = request.args.get("node") or (nodes[0][0] if nodes else "")
         page = max(0, request.args.get("page", 0, type=int))
-        q = select(Case).where(Case.executor_role == REVIEWER_ROLE, Case.node == node)
-        total = db.session.scalar(select(func.count()).select_from(q.subquery()))
-        cases = db.session.scalars(q.options(selectinload(Case.units).joinedload(CaseUnit.unit))
-                                   .order_by(Case.submitted_at, Case.id)
-                                   .limit(PAGE_SIZE).offset(page * PAGE_SIZE)).unique().all()
-        counts = dict(db.session.execute(select(Case.node, func.count()).where(
-            Case.executor_role == REVIEWER_ROLE).group_by(Case.node)).all())
+        total = counts.get(node, 0)  # the badge's own count: the tab and its list never disagree
+        # Units, payments and tax assessments of the whole page in one query each (no query per row).
+        cases = db.session.scalars(
+            waiting_cases([node]).options(selectinload(Case.units).joinedload(CaseUnit.unit),
+                                          selectinload(Case.payments), selectinload(Case.tax_assessments))
+            .limit(PAGE_SIZE).offset(page * PAGE_SIZE)).unique().all()
         return self.render_template("review/queue.html", nodes=nodes, node=node, cases=cases, total=total,
                                     page=page, pages=max(1, -(-total // PAGE_SIZE)), counts=counts,
-                                    business_of=rulebook.for_case, tx=dc.tx)
+                                    business_of=rulebook.for_case, tx=dc.tx, fees=fee_status, tax=dc.tax_status)
 
     @expose("/case/<int:case_id>/")
     @has_access
@@ -62,14 +97,17 @@ class ReviewView(BaseView):
             reject_types = [(i.code, dc.tx(i.name)) for i in rulebook.vocabulary("reject_types")]
         except Exception:
             reject_types = []
+        events = workflow.available_events(case, g.user)
+        blockers = {t.event: guard_problems(case, t) for t in events}
         body = self.render_template(
             "review/case.html", case=case, business=business, tx=dc.tx,
-            node_label=dc.state_label(business, case.node), events=workflow.available_events(case, g.user),
+            node_label=dc.state_label(business, case.node), events=events,
             parties=dc.parties_table(case, business), materials=dc.materials_table(case, business),
             display=dc.display, upper=dc.money_upper, flow_svg=dc.flowchart(case, business),
             id_type_label=dc.id_type_label, state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
-            reject_types=reject_types, tax=dc.tax_status(case, business))
+            reject_types=reject_types, tax=dc.tax_status(case, business), fees=fee_status(case),
+            blockers=blockers)
         return make_response(body)
 
     @expose("/case/<int:case_id>/materials/<int:material_id>")

@@ -6,18 +6,22 @@ enumerated to read someone's register entries.
 """
 import base64
 import datetime as dt
+import re
 import secrets
 from io import BytesIO
 
 import segno
 from flask import url_for
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from app import validators
 from app.extensions import db
 from app.vocab import MORTGAGE_KIND, PRE_NOTICE_KIND
 from app.services import numbering, pdf
-from models import ArchiveProof, Certificate, Mortgage, Party, PreNotice, Right, RightHolder, Unit
+from models import ArchiveProof, CaseParty, Certificate, Mortgage, Party, PreNotice, Right, RightHolder, Unit
 
 CODE_LENGTH = 8
 
@@ -106,3 +110,95 @@ def archive_proof_pdf(proof: ArchiveProof) -> bytes:
     link = url_for("PublicServiceView.archive_by_token", token=proof.token, _external=True)
     return pdf.render("archive_proof.html", proof=proof, code=verification_code(proof.token),
                       qr=qr_data_uri(link), link=link)
+
+
+# ---- read helpers for the case pages, the done list and the proof list -----------------------------
+# Every query below runs through the institution scope (app/scope.py): an institution user reads only
+# the documents its own cases obtained; registry staff read all.
+KIND = {"certificate": _l("Real estate certificate"), "proof": _l("Registration proof")}
+STATUS = {"valid": _l("Valid"), "revoked": _l("Revoked")}
+OBLIGOR_ROLES = ("mortgagor", "obligor")
+
+
+def verify_link(cert: Certificate) -> str:
+    """The public verification page the QR code leads to (the same link the PDF prints)."""
+    return url_for("PublicServiceView.certificate_by_token", token=cert.token, _external=True)
+
+
+def qr_svg(text: str) -> Markup:
+    """A QR code as inline SVG markup (no script, no data URI, so a strict CSP lets it through)."""
+    return Markup(segno.make(text, error="m").svg_inline(scale=3, border=2, title=text))
+
+
+def of_case(case_id: int) -> list:
+    return db.session.scalars(select(Certificate).where(Certificate.case_id == case_id)
+                              .options(joinedload(Certificate.unit)).order_by(Certificate.id)).all()
+
+
+def by_cases(case_ids) -> dict:
+    """{case_id: [certificate]} for a page of cases, in one query."""
+    out = {}
+    ids = [i for i in case_ids if i is not None]
+    if ids:
+        for cert in db.session.scalars(select(Certificate).where(Certificate.case_id.in_(ids)).order_by(Certificate.id)):
+            out.setdefault(cert.case_id, []).append(cert)
+    return out
+
+
+def search(text: str = "", kind: str = ""):
+    """The SELECT of the proof list: number, location (坐落) or a holder's / mortgagor's name contains `text`."""
+    q = select(Certificate).join(Unit, Unit.id == Certificate.unit_id)
+    if kind in KIND:
+        q = q.where(Certificate.kind == kind)
+    text = (text or "").strip()[:100]
+    if text:
+        # A typed number may carry full-width brackets or spaces (粤（2019）… 第 0007430 号).
+        number = re.sub(r"\s+", "", text.replace("（", "(").replace("）", ")"))
+        party = select(CaseParty.id).where(CaseParty.case_id == Certificate.case_id,
+                                           CaseParty.name.contains(text, autoescape=True))
+        q = q.where(or_(Certificate.number.contains(number, autoescape=True),
+                        Unit.location.contains(text, autoescape=True),
+                        Certificate.holder_names.contains(text, autoescape=True), party.exists()))
+    return q.order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+
+
+def obligors(case_ids) -> dict:
+    """{case_id: "name、name"}: the mortgagors / obligors of each case (the property's side), in one query."""
+    out = {}
+    ids = [i for i in case_ids if i is not None]
+    if ids:
+        rows = db.session.execute(select(CaseParty.case_id, CaseParty.name).where(
+            CaseParty.case_id.in_(ids), CaseParty.role.in_(OBLIGOR_ROLES)).order_by(CaseParty.id)).all()
+        for case_id, name in rows:
+            names = out.setdefault(case_id, [])
+            if name not in names:
+                names.append(name)
+    return {k: "、".join(v) for k, v in out.items()}
+
+
+def _cell(value):
+    """A workbook cell that can never become a formula (a typed '=cmd|...' stays text)."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def workbook(headers, rows) -> bytes:
+    """A plain .xlsx of text cells: a header row, then one row per item; no formulas."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    wb = Workbook()
+    ws = wb.active
+    ws.append([str(h) for h in headers])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for row in rows:
+        ws.append([_cell(v) for v in row])
+        for c in ws[ws.max_row]:
+            c.data_type = "s"
+    for i, h in enumerate(headers, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(12, len(str(h)) * 2 + 4)
+    buf = BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

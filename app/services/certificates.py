@@ -176,29 +176,20 @@ def obligors(case_ids) -> dict:
     return {k: "、".join(v) for k, v in out.items()}
 
 
-def _cell(value):
-    """A workbook cell that can never become a formula (a typed '=cmd|...' stays text)."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def workbook(headers, rows) -> bytes:
-    """A plain .xlsx of text cells: a header row, then one row per item; no formulas."""
+    """A plain .xlsx: a bold header row, then one row per item; every cell is a text cell, so a value
+    typed as '=HYPERLINK(...)' is shown as typed and never becomes a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     wb = Workbook()
     ws = wb.active
-    ws.append([str(h) for h in headers])
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    for row in rows:
-        ws.append([_cell(v) for v in row])
+    for values in [headers, *rows]:
+        ws.append(["" if v is None else str(v) for v in values])
         for c in ws[ws.max_row]:
             c.data_type = "s"
-    for i, h in enumerate(headers, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(12, len(str(h)) * 2 + 4)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+        ws.column_dimensions[c.column_letter].width = max(12, len(str(c.value)) * 2 + 4)
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()

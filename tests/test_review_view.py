@@ -6,7 +6,6 @@ import re
 import secrets
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import event, select
 
 from app.extensions import db as _db

@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired
 
 from app import audit
 from app.auth import LoginRefused, lockout, passwords
+from app.vocab import OPERATOR_STATUS, formatter
 from models import Operator
 from models.base import utcnow
 
@@ -46,8 +47,11 @@ class OperatorAdminView(UserDBModelView):
     edit_columns = ["first_name", "username", "email", "phone", "id_number", "institution",
                     "status", "active", "roles"]
     search_columns = ["username", "first_name", "email", "institution", "status", "active", "roles"]
-    label_columns = {"first_name": _l("Full name"), "institution": _l("Institution"), "status": _l("Status"),
-                     "phone": _l("Mobile"), "id_number": _l("ID number")}
+    label_columns = {**UserDBModelView.label_columns, "first_name": _l("Full name"), "username": _l("Account"),
+                     "email": _l("Email"), "active": _l("Active"), "roles": _l("Roles"),
+                     "institution": _l("Institution"), "status": _l("Status"), "phone": _l("Mobile"),
+                     "id_number": _l("ID number")}
+    formatters_columns = {"status": formatter(OPERATOR_STATUS)}
     # FAB's "a role or a group" check reads a groups field our forms leave out (KeyError: a 500).
     validators_columns = {"roles": [DataRequired(message=_l("Select at least one role"))]}
 

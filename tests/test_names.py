@@ -158,6 +158,15 @@ def test_my_settings_and_the_operator_list_use_the_one_name(client, db):
     assert (me.first_name, me.last_name) == ("钱敏华", "")
 
 
+def test_the_audit_log_names_the_person_beside_the_account(client, rejected_case):
+    for viewer, own in (("admin", "系统管理员"), ("bank_a_admin", "钱敏")):
+        assert own in client.auth.login(viewer).get_data(as_text=True)
+        page = client.get("/auditlogview/list/?_flt_0_username=bank_a_op").get_data(as_text=True)
+        cells = re.findall(r'<td data-label="姓名">([^<]*)</td>', page)
+        assert cells and set(cells) == {"陈晓东"}, cells
+        _no_wrong_names(page)
+
+
 def test_the_migration_joins_surname_and_given_name_in_chinese_order(tmp_path):
     """Rows from before (surname in first_name, given name in last_name, the history holding the reversed
     join) come out as one name as written, in the users and in the case history."""

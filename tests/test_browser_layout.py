@@ -83,6 +83,7 @@ def test_the_review_page_and_the_framework_lists_fit_a_phone(browser, live_serve
     login(page, live_server, "reviewer")
     assert "审核员" in page.content()
     _fits(page, f"{live_server}/review/case/{sent}/")
+    _fits(page, f"{live_server}/review/")
     _fits(page, f"{live_server}/unitview/list/")
     login(page, live_server, "admin")
     assert "系统管理员" in page.content()

@@ -42,19 +42,19 @@ INSTITUTIONS = [
          legal_person="周海涛", contact_name="吴静", contact_phone="13807310003", address="长沙市岳麓区桐梓坡路99号"),
 ]
 
-# (username, first, last, role, institution key); the README lists these logins.
+# (username, 姓名 as written, role, institution key); the README lists these logins.
 ACCOUNTS = [
-    ("admin", "系统", "管理员", roles.ADMIN, None),
-    ("reviewer", "审核", "员", roles.REVIEWER, None),
-    ("configurator", "配置", "员", roles.CONFIGURATOR, None),
-    ("public", "张", "三", roles.PUBLIC, None),
-    ("bank_a_admin", "钱", "敏", roles.INSTITUTION_ADMIN, "bank_a"),
-    ("bank_a_op", "陈", "晓东", roles.OPERATOR, "bank_a"),
-    ("bank_a_op2", "林", "雪", roles.OPERATOR, "bank_a"),
-    ("bank_b_admin", "李", "娟", roles.INSTITUTION_ADMIN, "bank_b"),
-    ("bank_b_op", "何", "明", roles.OPERATOR, "bank_b"),
-    ("dev_admin", "吴", "静", roles.INSTITUTION_ADMIN, "developer"),
-    ("dev_op", "高", "磊", roles.OPERATOR, "developer"),
+    ("admin", "系统管理员", roles.ADMIN, None),
+    ("reviewer", "审核员", roles.REVIEWER, None),
+    ("configurator", "配置员", roles.CONFIGURATOR, None),
+    ("public", "张三", roles.PUBLIC, None),
+    ("bank_a_admin", "钱敏", roles.INSTITUTION_ADMIN, "bank_a"),
+    ("bank_a_op", "陈晓东", roles.OPERATOR, "bank_a"),
+    ("bank_a_op2", "林雪", roles.OPERATOR, "bank_a"),
+    ("bank_b_admin", "李娟", roles.INSTITUTION_ADMIN, "bank_b"),
+    ("bank_b_op", "何明", roles.OPERATOR, "bank_b"),
+    ("dev_admin", "吴静", roles.INSTITUTION_ADMIN, "developer"),
+    ("dev_op", "高磊", roles.OPERATOR, "developer"),
 ]
 
 # (parcel seq, location, buildings [(number, floors, rooms per floor, pre-sale?)])
@@ -105,10 +105,10 @@ def seed() -> dict:
 
 def _seed_accounts(insts):
     sm = appbuilder.sm
-    for i, (username, first, last, role_name, inst_key) in enumerate(ACCOUNTS):
+    for i, (username, name, role_name, inst_key) in enumerate(ACCOUNTS):
         if sm.find_user(username=username):
             continue
-        user = sm.add_user(username, first, last, f"{username}@demo.registry.cn", [sm.find_role(role_name)],
+        user = sm.add_user(username, name, "", f"{username}@demo.registry.cn", [sm.find_role(role_name)],
                            password=DEMO_PASSWORD)
         user.institution_id = insts[inst_key].id if inst_key else None
         user.phone = f"1370731{i:04d}"

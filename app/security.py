@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired
 
 from app import audit
 from app.auth import LoginRefused, lockout, passwords
+from app.vocab import OPERATOR_STATUS, formatter
 from models import Operator
 from models.base import utcnow
 
@@ -35,18 +36,22 @@ SESSION_NONCE_KEY = "_registry_nonce"
 class OperatorAdminView(UserDBModelView):
     """FAB's user administration for the platform Admin, with the institution columns added."""
 
-    list_columns = ["first_name", "last_name", "username", "institution", "status", "active", "roles"]
+    # A person's name is one field, 姓名, held in first_name (see models.Operator); last_name is not asked.
+    list_columns = ["first_name", "username", "institution", "status", "active", "roles"]
     show_fieldsets = [
-        (_l("User info"), {"fields": ["username", "first_name", "last_name", "email", "phone", "id_number",
+        (_l("User info"), {"fields": ["username", "first_name", "email", "phone", "id_number",
                                       "institution", "status", "active", "roles", "login_count"]}),
     ]
-    add_columns = ["first_name", "last_name", "username", "email", "phone", "id_number", "institution",
+    add_columns = ["first_name", "username", "email", "phone", "id_number", "institution",
                    "active", "roles", "password", "conf_password"]
-    edit_columns = ["first_name", "last_name", "username", "email", "phone", "id_number", "institution",
+    edit_columns = ["first_name", "username", "email", "phone", "id_number", "institution",
                     "status", "active", "roles"]
-    search_columns = ["username", "first_name", "last_name", "email", "institution", "status", "active", "roles"]
-    label_columns = {"institution": _l("Institution"), "status": _l("Status"), "phone": _l("Mobile"),
+    search_columns = ["username", "first_name", "email", "institution", "status", "active", "roles"]
+    label_columns = {**UserDBModelView.label_columns, "first_name": _l("Full name"), "username": _l("Account"),
+                     "email": _l("Email"), "active": _l("Active"), "roles": _l("Roles"),
+                     "institution": _l("Institution"), "status": _l("Status"), "phone": _l("Mobile"),
                      "id_number": _l("ID number")}
+    formatters_columns = {"status": formatter(OPERATOR_STATUS)}
     # FAB's "a role or a group" check reads a groups field our forms leave out (KeyError: a 500).
     validators_columns = {"roles": [DataRequired(message=_l("Select at least one role"))]}
 

@@ -4,7 +4,7 @@ from typing import Optional
 
 from flask_appbuilder import Model
 from sqlalchemy import JSON, DateTime, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import utcnow
 
@@ -23,6 +23,16 @@ class AuditLog(Model):
     summary: Mapped[Optional[str]] = mapped_column(String(300))
     before: Mapped[Optional[dict]] = mapped_column(JSON)
     after: Mapped[Optional[dict]] = mapped_column(JSON)
+
+    # The person who acted, by account (sign-in entries have the account but no user id yet).
+    # No foreign key: the log outlives the accounts it names.
+    actor = relationship("Operator", primaryjoin="foreign(AuditLog.username) == Operator.username", viewonly=True,
+                         lazy="selectin")
+
+    @property
+    def person(self):
+        """Who acted, by name as written; the account when the person is gone or outside the viewer's scope."""
+        return self.actor.get_full_name() if self.actor is not None else (self.username or "")
 
     @classmethod
     def scope_clause(cls, institution_id):

@@ -56,6 +56,17 @@ class Operator(User):
     session_nonce: Mapped[Optional[str]] = mapped_column(String(32))
     institution = relationship(Institution, foreign_keys=[institution_id], lazy="joined")
 
+    # A person's name is one field, written as it is (陈晓东, surname first, no space). FAB's User has
+    # first_name and last_name (both NOT NULL): the whole 姓名 lives in first_name, last_name stays empty,
+    # and get_full_name() below is the only way any page, PDF or history shows a person.
+    def __init__(self, **kwargs):
+        kwargs.setdefault("last_name", "")
+        super().__init__(**kwargs)
+
+    def get_full_name(self):
+        """The person's name as written (FAB's navbar and relation columns call this too)."""
+        return (self.first_name or "").strip() or self.username or ""
+
     @classmethod
     def scope_clause(cls, institution_id):
         return cls.institution_id == institution_id

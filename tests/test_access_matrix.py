@@ -607,7 +607,7 @@ def test_every_menu_entry_a_role_is_shown_opens(app):
 
 def test_the_admin_saving_an_account_without_a_role_is_told_so(app, bank_b):
     c = _client(app, "admin")
-    page = c.post(f"/users/edit/{bank_b.operator}", data={"first_name": "何", "last_name": "明",
+    page = c.post(f"/users/edit/{bank_b.operator}", data={"first_name": "何明",
                                                           "username": "bank_b_op", "email": "b@example.com"})
     assert page.status_code == 200 and "请至少选择一个角色" in page.get_data(as_text=True)
 

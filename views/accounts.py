@@ -141,14 +141,13 @@ class LoginView(AuthDBView):
             # Directory accounts are registry staff; never let one take over an institution's account.
             raise LoginRefused(_("This account belongs to an institution and cannot sign in through the directory"))
         if user is None:
-            user = sm.add_user(identity.username, identity.first_name or identity.username,
-                               identity.last_name or "-", identity.email or f"{identity.username}@example.com",
+            user = sm.add_user(identity.username, identity.name or identity.username, "",
+                               identity.email or f"{identity.username}@example.com",
                                role_objs, password=secrets.token_urlsafe(32))
             if not user:
                 raise LoginRefused(_("The account could not be created; please contact the administrator"))
         user.roles = role_objs
-        user.first_name = identity.first_name or user.first_name
-        user.last_name = identity.last_name or user.last_name
+        user.first_name = identity.name or user.first_name
         sm.check_may_sign_in(user, "ldap")
         return user
 
@@ -192,8 +191,7 @@ class AccountsView(BaseView):
         except sms.CodeError as exc:
             form.code.errors.append(str(exc))
             return False
-        name = form.name.data.strip()
-        user = sm.add_user(form.phone.data, name[:1], name[1:] or name, f"{form.phone.data}@example.com",
+        user = sm.add_user(form.phone.data, form.name.data.strip(), "", f"{form.phone.data}@example.com",
                            [sm.find_role(roles.PUBLIC)], password=form.password.data)
         if not user:
             form.phone.errors.append(_("The account could not be created; please contact the administrator"))
@@ -236,9 +234,8 @@ class AccountsView(BaseView):
                            address=form.address.data, status="pending")
         db.session.add(inst)
         db.session.flush()
-        name = form.admin_name.data.strip()
-        admin = Operator(username=form.username.data, email=form.email.data, first_name=name[:1],
-                         last_name=name[1:] or name, password=generate_password_hash(form.password.data),
+        admin = Operator(username=form.username.data, email=form.email.data,
+                         first_name=form.admin_name.data.strip(), password=generate_password_hash(form.password.data),
                          active=False, institution_id=inst.id, phone=form.admin_phone.data,
                          roles=[sm.find_role(roles.INSTITUTION_ADMIN)])
         db.session.add(admin)

@@ -136,7 +136,7 @@ def case_summary(case, business):
         "number": case.number, "business_name": tx(business.name),
         "date": (case.submitted_at or case.created_at).date().isoformat(),
         "institution": case.institution.name if case.institution else "",
-        "applicant": case.applicant.username if case.applicant else "",
+        "applicant": case.applicant.get_full_name() if case.applicant else "",
         "case_fields": field_rows(business.form.case, case.form_data),
         "parties": [{"role": role_label(business, p.role), "name": p.name, "id_type": id_type_label(p.id_type),
                      "id_number": p.id_number, "share": p.share} for p in case.parties],

@@ -24,7 +24,8 @@ LABELS = {
     "at": _l("Time"), "username": _l("Account"), "ip": _l("IP address"), "action": _l("Action"),
     "object_type": _l("Object"), "object_id": _l("Object ID"), "summary": _l("Summary"), "before": _l("Before"),
     "after": _l("After"), "body": _l("Message"), "purpose": _l("Purpose"), "sent_at": _l("Sent at"),
-    "first_name": _l("First name"), "last_name": _l("Last name"), "email": _l("Email"), "active": _l("Active"),
+    "first_name": _l("Full name"),  # 姓名: the whole name lives in first_name (models.Operator.get_full_name)
+    "email": _l("Email"), "active": _l("Active"),
     "roles": _l("Roles"), "deadline": _l("Deadline"),
 }
 

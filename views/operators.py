@@ -43,11 +43,11 @@ class OperatorView(RegistryModelView):
     datamodel = SQLAInterface(Operator)
     list_title = _l("Operators")
     show_template = "accounts/operator_show.html"
-    list_columns = ["username", "first_name", "last_name", "phone", "institution", "status", "active"]
-    search_columns = ["username", "first_name", "last_name", "phone", "status", "active"]
-    show_columns = ["username", "first_name", "last_name", "email", "phone", "id_number", "institution", "status",
+    list_columns = ["username", "first_name", "phone", "institution", "status", "active"]
+    search_columns = ["username", "first_name", "phone", "status", "active"]
+    show_columns = ["username", "first_name", "email", "phone", "id_number", "institution", "status",
                     "active", "last_login", "login_count"]
-    edit_columns = ["first_name", "last_name", "email", "phone", "id_number"]
+    edit_columns = ["first_name", "email", "phone", "id_number"]
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     method_permission_name = {"list": "list", "show": "show", "edit": "edit", "delete": "delete", "add": "add",
                               "lookup": "add", "attach": "add", "bind_ca": "edit", "unbind_ca": "edit",
@@ -194,7 +194,7 @@ class OperatorView(RegistryModelView):
             Operator.institution_id == op.institution_id, Operator.id != op.id, Operator.status == "active",
             Operator.active.is_(True)).order_by(Operator.username)).all()
         form = TransferForm()
-        form.colleague.choices = [(c.id, f"{c.username} {c.first_name}{c.last_name}") for c in colleagues]
+        form.colleague.choices = [(c.id, f"{c.username} {c.get_full_name()}") for c in colleagues]
         if op.status == "departed":
             flash(_("%(name)s has already departed", name=op.username), "info")
         elif op.id == g.user.id:

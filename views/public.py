@@ -13,6 +13,7 @@ from app import rulebook, validators
 from app.extensions import db
 from app.services import certificates
 from models import ArchiveProof, Case, CaseParty, Certificate
+from .desk_common import action_label
 from .downloads import file_response
 
 
@@ -53,7 +54,7 @@ class PublicServiceView(BaseView):
         business = _business_name(case.business_key) if case else None
         node = _node_label(case) if case else None
         return self.render_template("public/progress.html", case=case, history=history, business=business,
-                                    node=node)
+                                    node=node, action_label=_action_labeller(case))
 
     @expose("/certificate", methods=["GET", "POST"])
     def certificate(self):
@@ -118,6 +119,15 @@ class PublicServiceArchiveView(BaseView):
         mine = db.session.scalars(select(ArchiveProof).where(ArchiveProof.requested_by == g.user.id)
                                   .order_by(ArchiveProof.id.desc()).limit(20)).all()
         return self.render_template("public/archive_request.html", mine=mine)
+
+
+def _action_labeller(case):
+    """History actions in words, as the case page shows them (never the transition's key)."""
+    try:
+        business = rulebook.for_case(case) if case else None
+    except Exception:  # a retired business type: its keys are all there is
+        business = None
+    return (lambda a: action_label(business, a)) if business else (lambda a: a)
 
 
 def _node_label(case):

@@ -26,10 +26,10 @@ class AuditLogView(ReadOnlyModelView):
 
     datamodel = SQLAInterface(AuditLog)
     list_title = _l("Audit log")
-    list_columns = ["at", "username", "ip", "action", "object_type", "object_id", "summary"]
-    show_columns = ["at", "username", "ip", "action", "object_type", "object_id", "summary", "changes"]
+    list_columns = ["at", "person", "username", "ip", "action", "object_type", "object_id", "summary"]
+    show_columns = ["at", "person", "username", "ip", "action", "object_type", "object_id", "summary", "changes"]
     search_columns = ["at", "username", "ip", "action", "object_type", "object_id", "summary"]
-    label_columns = {**ReadOnlyModelView.label_columns, "changes": _l("Before / after")}
+    label_columns = {**ReadOnlyModelView.label_columns, "changes": _l("Before / after"), "person": _l("Full name")}
     base_order = ("at", "desc")
     page_size = 50
 

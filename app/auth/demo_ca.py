@@ -57,7 +57,7 @@ def demo_ca(usernames):
         if op is None or op.institution_id is None:
             raise click.ClickException(f"{username}: no such institution operator")
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _cert(_name(f"{op.first_name}{op.last_name} {username}"), ca_cert.subject, key.public_key(), ca_key,
+        cert = _cert(_name(f"{op.get_full_name()} {username}"), ca_cert.subject, key.public_key(), ca_key,
                      365, False)
         old = db.session.scalar(select(OperatorCertificate).where(OperatorCertificate.operator_id == op.id))
         if old is not None:

@@ -33,7 +33,7 @@ class NewPasswordMixin:
 class PublicRegistrationForm(NewPasswordMixin, FlaskForm):
     phone = StringField(_l("Mobile"), validators=[DataRequired(), validators.wtforms("mobile")])
     code = StringField(_l("SMS code"), validators=[Optional(), Length(max=6)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(min=2, max=30)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(min=2, max=30)])
     id_number = StringField(_l("ID number"), validators=[DataRequired(), validators.wtforms("id_card")])
     accept_terms = BooleanField(_l("I have read and accept the terms of service"))
     send_code = SubmitField(_l("Send code"))
@@ -74,8 +74,7 @@ class ReviewForm(FlaskForm):
 
 
 class MyInfoForm(FlaskForm):
-    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=64)])
-    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=64)])
+    first_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=64)])  # the one 姓名 field
     email = StringField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=64)])
     phone = StringField(_l("Mobile"), validators=[Optional(), validators.wtforms("mobile")])
     save_info = SubmitField(_l("Save"))

@@ -21,8 +21,7 @@ from . import LoginRefused
 class LdapIdentity:
     dn: str
     username: str
-    first_name: str = ""
-    last_name: str = ""
+    name: str = ""  # 姓名 as written: the directory's cn (common name), e.g. 李审
     email: str = ""
     groups: list = field(default_factory=list)  # [(dn, cn)]
 
@@ -73,7 +72,7 @@ def authenticate(username: str, password: str) -> LdapIdentity:
             search_filter = cfg["REGISTRY_LDAP_USER_FILTER"].format(username=escape_filter_chars(username))
             scope = SUBTREE
         service.search(search_base, search_filter, search_scope=scope,
-                       attributes=["uid", "cn", "sn", "givenName", "mail"])
+                       attributes=["uid", "cn", "mail"])
         entries = [e for e in service.response if e.get("type") == "searchResEntry"]
         if len(entries) != 1:
             raise LoginRefused(_("Invalid login. Please try again."))
@@ -90,6 +89,5 @@ def authenticate(username: str, password: str) -> LdapIdentity:
     except LDAPException as exc:
         current_app.logger.warning("LDAP sign-in failed: %s", exc)
         raise LoginRefused(_("The directory server cannot be reached; please try again later")) from None
-    cn = _first(entry, "cn")
-    return LdapIdentity(dn=entry["dn"], username=username, first_name=_first(entry, "givenName") or cn,
-                        last_name=_first(entry, "sn") or cn, email=_first(entry, "mail"), groups=groups)
+    return LdapIdentity(dn=entry["dn"], username=username, name=_first(entry, "cn"), email=_first(entry, "mail"),
+                        groups=groups)

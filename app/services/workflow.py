@@ -138,8 +138,8 @@ def start_case(business_key, user, unit_ids, group_name=None) -> Case:
 
 
 def _actor_name(user):
-    full = f"{getattr(user, 'last_name', '') or ''}{getattr(user, 'first_name', '') or ''}".strip()
-    return full or getattr(user, "username", "system")
+    # The history keeps the name as it was when the person acted (names can change later).
+    return user.get_full_name()
 
 
 def _may_fire(case, transition, user):

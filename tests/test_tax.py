@@ -210,6 +210,8 @@ def test_a_party_who_proves_the_case_reaches_the_tax_bureau(client, db, transfer
     buyer = next(p for p in transfer.parties if p.role == "obligee")
     client.auth.login("public")
     page = client.post("/pay/", data={"number": transfer.number, "id_number": buyer.id_number}).get_data(as_text=True)
-    assert f"/tax/case/{transfer.id}" in page
+    assert f'action="/tax/declare/{transfer.id}"' in page
+    to_bureau = client.post(f"/tax/declare/{transfer.id}")
+    assert to_bureau.status_code == 302 and to_bureau.headers["Location"].endswith(f"/tax/case/{transfer.id}")
     fields = _notification(client, transfer)
     assert client.post("/tax/notify", data=fields).get_data(as_text=True) == "success"

@@ -44,6 +44,7 @@ from models.base import utcnow
 KEY_ID, TIMESTAMP, NONCE, SIGNATURE = ("X-Registry-Key-Id", "X-Registry-Timestamp", "X-Registry-Nonce",
                                        "X-Registry-Signature")
 _NONCE = re.compile(r"[0-9A-Za-z_-]{16,64}")
+LABELS = {"SMS": _l("SMS gateway"), "PAYMENT": _l("payment provider"), "TAX": _l("tax bureau")}
 
 
 class ServiceError(RuntimeError):
@@ -89,8 +90,8 @@ def call(service: str, path: str, payload: dict) -> dict:
     """POST a signed JSON request to the service (SMS, PAYMENT or TAX) and return the verified answer's data."""
     base, key_id, secret = _settings(service)
     if not base:
-        raise ServiceError(_l("The outside service %(service)s is not configured (REGISTRY_%(service)s_URL)",
-                              service=service))
+        raise ServiceError(_l("The %(service)s is not configured (setting %(setting)s)", service=LABELS[service],
+                              setting=f"REGISTRY_{service}_URL"))
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", **sign(secret, key_id, "POST", path, body)}
     request = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
@@ -101,19 +102,19 @@ def call(service: str, path: str, payload: dict) -> dict:
         status, answer_headers, answer = exc.code, exc.headers, exc.read()
     except (urllib.error.URLError, OSError) as exc:
         current_app.logger.warning("%s %s unreachable: %s", service, path, exc)
-        raise ServiceError(_l("The outside service %(service)s cannot be reached; please try again later",
-                              service=service)) from None
+        raise ServiceError(_l("The %(service)s cannot be reached; please try again later",
+                              service=LABELS[service])) from None
     try:
         parsed = json.loads(answer.decode())
     except (UnicodeDecodeError, ValueError):
         parsed = None
     if not isinstance(parsed, dict):
-        raise ServiceError(_l("The outside service %(service)s gave an unreadable answer (HTTP %(status)s)",
-                              service=service, status=status))
+        raise ServiceError(_l("The %(service)s gave an unreadable answer (HTTP %(status)s)",
+                              service=LABELS[service], status=status))
     if not signed_by(secret, key_id, "RESPONSE", path, answer_headers, answer):
-        raise ServiceError(_l("The answer of the outside service %(service)s is not signed by it", service=service))
+        raise ServiceError(_l("The answer of the %(service)s is not signed by it", service=LABELS[service]))
     if status != 200 or parsed.get("code") != "OK":
-        raise ServiceError(_l("The outside service %(service)s refused: %(code)s %(message)s", service=service,
+        raise ServiceError(_l("The %(service)s refused: %(message)s (%(code)s)", service=LABELS[service],
                               code=parsed.get("code") or status, message=parsed.get("message") or ""))
     data = parsed.get("data")
     return data if isinstance(data, dict) else {}

@@ -15,7 +15,7 @@ from app.services import payment as payments
 from app.services import sms, tax, workflow
 from models import Payment, SmsMessage, TaxAssessment
 from tests.stubs import KEY_ID, SECRET, PaymentProvider, SmsGateway, TaxBureau, signed_headers
-from tests.test_payment import case_with_fees  # noqa: F401  (fixture)
+from tests.test_payment import case_with_fees, login  # noqa: F401  (fixture)
 from tests.test_tax import reviewer, transfer  # noqa: F401  (fixtures)
 
 
@@ -48,11 +48,6 @@ def bureau(app, monkeypatch):
     use(monkeypatch, app, "TAX", stub)
     yield stub
     stub.close()
-
-
-def login(client, username):
-    page = client.auth.login(username).get_data(as_text=True)
-    assert 'href="/logout/"' in page, f"{username} could not sign in"
 
 
 # ---- SMS ----------------------------------------------------------------------------------------------------

@@ -135,17 +135,16 @@ def test_without_the_sandbox_no_route_or_page_hands_out_a_notification(served, d
     assert status == 302 and headers["Location"] == f"{served['bureau'].url}/pay/{transfer.number}"
 
 
-def test_without_the_sandbox_only_the_signed_word_of_provider_and_bureau_counts(served, db, app):
+def test_without_the_sandbox_only_the_signed_word_of_provider_and_bureau_counts(served, db, app, monkeypatch):
     base, order, provider = served["base"], served["order"], served["provider"]
     transfer, bureau = served["transfer"], served["bureau"]
     browser = _login(base, "bank_a_op")
+    # exactly what a sandbox cashier and bureau would hand out under the deployment's secrets
+    monkeypatch.setitem(app.config, "PAYMENT_SECRET", SECRET)
+    monkeypatch.setitem(app.config, "TAX_SECRET", SECRET)
     with app.test_request_context():
         payment = db.session.scalar(select(Payment).where(Payment.order_number == order))
-        app.config["PAYMENT_SECRET"], saved = SECRET, app.config["PAYMENT_SECRET"]
-        try:  # exactly what the sandbox cashier would have handed out under the deployment's secret
-            form = payments.SandboxPayment().notification(payment, "wechat")
-        finally:
-            app.config["PAYMENT_SECRET"] = saved
+        form = payments.SandboxPayment().notification(payment, "wechat")
     status, _headers, answer = browser.open("/pay/notify", form)
     assert status == 400 and json.loads(answer)["code"] == "FAIL"
     db.session.expire_all()
@@ -163,11 +162,7 @@ def test_without_the_sandbox_only_the_signed_word_of_provider_and_bureau_counts(
     assessment = db.session.scalar(select(TaxAssessment).where(TaxAssessment.case_id == transfer.id))
     assert assessment.reference == bureau.rows(transfer.number)[0]["reference"]
     with app.test_request_context():
-        app.config["TAX_SECRET"], saved = SECRET, app.config["TAX_SECRET"]
-        try:
-            form = tax.SandboxTax().notification(assessment)
-        finally:
-            app.config["TAX_SECRET"] = saved
+        form = tax.SandboxTax().notification(assessment)
     status, _headers, answer = browser.open("/tax/notify", form)
     assert status == 400 and json.loads(answer)["code"] == "FAIL"
     db.session.expire_all()

@@ -17,13 +17,14 @@ setup: $(BIN)/.installed i18n
 i18n: $(BIN)/.installed
 	$(BIN)/python -m app.i18n compile
 
+# The demo runs the sandboxes of the outside services (README "Outside services").
 db: setup
-	$(BIN)/flask --app run db upgrade
-	$(BIN)/flask --app run seed-demo
-	$(BIN)/flask --app run demo-ca
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/flask --app run db upgrade
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/flask --app run seed-demo
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/flask --app run demo-ca
 
 run: db
-	$(BIN)/python run.py
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/python run.py
 
 test: setup
 	$(BIN)/pytest -q

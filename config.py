@@ -83,3 +83,23 @@ REGISTRY_LDAP_BIND_PASSWORD = env("LDAP_BIND_PASSWORD", "")
 REGISTRY_LDAP_GROUP_BASE = env("LDAP_GROUP_BASE", "")
 REGISTRY_LDAP_GROUP_FILTER = env("LDAP_GROUP_FILTER", "(&(objectClass=groupOfNames)(member={dn}))")
 REGISTRY_LDAP_ROLE_MAPPING = env("LDAP_ROLE_MAPPING", "reviewers=RegistryReviewer;admins=Admin")
+
+# Outside services (README "Outside services"; app/services/outside.py). Each service has a real adapter
+# speaking the signed HTTP protocol of app/services/signing.py ("http") and a local stand-in ("sandbox"),
+# allowed only with REGISTRY_SANDBOX=1 (`make run` sets it), which also mounts the sandbox pages.
+# An empty adapter setting means: "sandbox" when SANDBOX is on, otherwise "http".
+SANDBOX = env("SANDBOX", False)
+SMS_ADAPTER = env("SMS_ADAPTER", "")
+PAYMENT_ADAPTER = env("PAYMENT_ADAPTER", "")
+TAX_ADAPTER = env("TAX_ADAPTER", "")
+SMS_URL = env("SMS_URL", "")                  # the gateway's base URL, e.g. https://sms.example.cn
+SMS_KEY_ID = env("SMS_KEY_ID", "")
+SMS_SECRET = env("SMS_SECRET", "dev-only-sms-secret-change-me-0123456789")
+PAYMENT_URL = env("PAYMENT_URL", "")          # the payment provider's base URL
+PAYMENT_KEY_ID = env("PAYMENT_KEY_ID", "")
+PAYMENT_NOTIFY_URL = env("PAYMENT_NOTIFY_URL", "")  # our /pay/notify as the provider reaches it; empty: from the request
+TAX_URL = env("TAX_URL", "")                  # the tax bureau's 税费联办 interface base URL
+TAX_KEY_ID = env("TAX_KEY_ID", "")
+TAX_NOTIFY_URL = env("TAX_NOTIFY_URL", "")    # our /tax/notify as the bureau reaches it; empty: from the request
+OUTSIDE_TIMEOUT_SECONDS = env("OUTSIDE_TIMEOUT_SECONDS", 10)
+NOTIFY_WINDOW_SECONDS = env("NOTIFY_WINDOW_SECONDS", 300)  # a notification's timestamp may be this far off

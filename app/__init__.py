@@ -27,6 +27,10 @@ def create_app(test_config=None):
     app.config.from_object("config")
     if test_config:
         app.config.update(test_config)
+    from app.services import outside
+    outside.check(app.config)  # a sandbox adapter without REGISTRY_SANDBOX=1 stops start-up
+    for missing in outside.unconfigured(app.config):
+        app.logger.warning("%s is not set: that outside service fails until it is", missing)
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])

@@ -33,7 +33,8 @@ def app():
 
     from app import create_app, demo, sync_security
     application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
-                              "DATA_DIR": str(TMP / "files"), "WTF_CSRF_ENABLED": False})
+                              "DATA_DIR": str(TMP / "files"), "WTF_CSRF_ENABLED": False,
+                              "SANDBOX": True})  # the sandboxes' absence is tested on its own (test_adapters_sandbox_off.py)
     with application.app_context():
         upgrade()
     sync_security(application)

@@ -21,6 +21,12 @@ def case_with_fees(db):
     return case
 
 
+def login(client, username):
+    """Sign in and check it worked (the page offers to sign out)."""
+    page = client.auth.login(username).get_data(as_text=True)
+    assert 'href="/logout/"' in page, f"{username} could not sign in"
+
+
 def _pay(client, case, channel="wechat"):
     response = client.post(f"/pay/order/{case.id}")
     assert response.status_code == 302
@@ -34,7 +40,7 @@ def _pay(client, case, channel="wechat"):
 
 
 def test_an_order_covers_the_fees_of_every_unit(client, db, case_with_fees):
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     fields = _pay(client, case_with_fees)
     assert Decimal(fields["amount"]) == Decimal("160.00")
     order = db.session.scalar(select(Payment).where(Payment.order_number == fields["order_number"]))
@@ -42,7 +48,7 @@ def test_an_order_covers_the_fees_of_every_unit(client, db, case_with_fees):
 
 
 def test_a_signed_notification_marks_the_order_paid_once(app, client, db, case_with_fees):
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     fields = _pay(client, case_with_fees)
     assert client.post("/pay/notify", data=fields).get_data(as_text=True) == "success"
     assert client.post("/pay/notify", data=fields).get_data(as_text=True) == "success", "a repeat is harmless"
@@ -54,7 +60,7 @@ def test_a_signed_notification_marks_the_order_paid_once(app, client, db, case_w
 
 
 def test_a_forged_or_altered_notification_is_refused(client, db, case_with_fees):
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     fields = _pay(client, case_with_fees)
     cheap = client.post("/pay/notify", data={**fields, "amount": "0.01"})
     assert cheap.status_code == 400 and "签名无效" in cheap.get_data(as_text=True)
@@ -76,12 +82,12 @@ def test_fees_paid_guard_blocks_until_payment(app, db, case_with_fees):
 
 
 def test_another_institution_cannot_order_for_my_case(client, case_with_fees):
-    client.auth.login("bank_b_op")
+    login(client, "bank_b_op")
     assert client.post(f"/pay/order/{case_with_fees.id}").status_code == 404
 
 
 def test_anyone_with_the_case_number_and_a_party_id_can_pay(client, db, case_with_fees):
-    client.auth.login("public")
+    login(client, "public")
     assert client.post(f"/pay/order/{case_with_fees.id}").status_code == 404
     page = client.post("/pay/", data={"number": case_with_fees.number, "id_number": "11010519491231002X"})
     assert "160.00" in page.get_data(as_text=True)
@@ -90,7 +96,7 @@ def test_anyone_with_the_case_number_and_a_party_id_can_pay(client, db, case_wit
 
 
 def test_the_case_page_shows_fees_and_leads_to_payment(client, db, case_with_fees):
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     page = client.get(f"/desk/case/{case_with_fees.id}/").get_data(as_text=True)
     assert 'id="pay-btn"' in page and "160.00" in page
     fields = _pay(client, case_with_fees)

@@ -11,6 +11,7 @@ from app.services import workflow
 from app.services.workflow import WorkflowError
 from models import Payment, TaxAssessment
 from tests import factories
+from tests.test_payment import login
 from tests.test_workflow import _fill, free_unit
 
 RATES = tax.Rates(bands=[tax.Band(first_home=True, max_area=Decimal("90"), rate=Decimal("0.01")),
@@ -86,7 +87,7 @@ def _notification(client, case):
 
 
 def test_the_bureau_assesses_per_unit_with_the_buyer(client, db, transfer):
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     fields = _notification(client, transfer)
     assert Decimal(fields["amount"]) == _expected(transfer)
     db.session.expire_all()
@@ -102,13 +103,13 @@ def test_the_bureau_assesses_per_unit_with_the_buyer(client, db, transfer):
 def test_a_missing_price_is_reported_on_the_bureau_page(client, db, transfer):
     transfer.units[0].data = {k: v for k, v in transfer.units[0].data.items() if k != "price"}
     db.session.commit()
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     page = client.get(f"/tax/case/{transfer.id}").get_data(as_text=True)
     assert 'id="tax-error"' in page and "成交价格缺失" in page and transfer.units[0].unit.location in page
 
 
 def test_a_signed_notification_clears_the_tax_once(client, db, transfer):
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     fields = _notification(client, transfer)
     assert client.post("/tax/notify", data=fields).get_data(as_text=True) == "success"
     assert client.post("/tax/notify", data=fields).get_data(as_text=True) == "success", "a repeat is harmless"
@@ -118,7 +119,7 @@ def test_a_signed_notification_clears_the_tax_once(client, db, transfer):
 
 
 def test_a_forged_or_altered_notification_is_refused(client, db, transfer):
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     fields = _notification(client, transfer)
     cheap = client.post("/tax/notify", data={**fields, "amount": "0.01"})
     assert cheap.status_code == 400 and "签名无效" in cheap.get_data(as_text=True)
@@ -173,25 +174,28 @@ def test_a_price_changed_after_payment_needs_a_new_assessment(app, db, transfer)
 
 
 def test_another_institution_cannot_open_the_tax_page(client, db, transfer):
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     client.get(f"/tax/case/{transfer.id}")
     reference = db.session.scalar(select(TaxAssessment.reference).where(TaxAssessment.case_id == transfer.id))
-    client.auth.login("bank_b_op")
+    login(client, "bank_b_op")
     assert client.get(f"/tax/case/{transfer.id}").status_code == 404
     assert client.post(f"/tax/case/{transfer.id}", data={"reference": reference}).status_code == 404
-    client.auth.login("public")
+    assert client.post(f"/tax/declare/{transfer.id}").status_code == 404
+    assert client.post(f"/tax/check/{transfer.id}").status_code == 404
+    login(client, "public")
     assert client.get(f"/tax/case/{transfer.id}").status_code == 404
+    assert client.post(f"/tax/declare/{transfer.id}").status_code == 404
 
 
 def test_a_business_without_the_tax_check_has_no_tax_page(client, db):
     case = factories.case(db, "bank_a_op", node="pre_review")
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     assert client.get(f"/tax/case/{case.id}").status_code == 404
     assert 'id="case-tax"' not in client.get(f"/desk/case/{case.id}/").get_data(as_text=True)
 
 
 def test_the_case_pages_show_the_tax_status(client, db, transfer):
-    client.auth.login("bank_a_op")
+    login(client, "bank_a_op")
     page = client.get(f"/desk/case/{transfer.id}/").get_data(as_text=True)
     assert 'id="tax-status"' in page and 'id="tax-btn"' in page and "未核税" in page
     fields = _notification(client, transfer)
@@ -201,15 +205,17 @@ def test_the_case_pages_show_the_tax_status(client, db, transfer):
     assert back.status_code == 302 and f"/tax/case/{transfer.id}" in back.headers["Location"]
     page = client.get(f"/desk/case/{transfer.id}/").get_data(as_text=True)
     assert "已完税" in page and 'id="tax-btn"' not in page
-    client.auth.login("reviewer")
+    login(client, "reviewer")
     page = client.get(f"/review/case/{transfer.id}/").get_data(as_text=True)
     assert 'id="tax-status"' in page and "已完税" in page
 
 
 def test_a_party_who_proves_the_case_reaches_the_tax_bureau(client, db, transfer):
     buyer = next(p for p in transfer.parties if p.role == "obligee")
-    client.auth.login("public")
+    login(client, "public")
     page = client.post("/pay/", data={"number": transfer.number, "id_number": buyer.id_number}).get_data(as_text=True)
-    assert f"/tax/case/{transfer.id}" in page
+    assert f'action="/tax/declare/{transfer.id}"' in page
+    to_bureau = client.post(f"/tax/declare/{transfer.id}")
+    assert to_bureau.status_code == 302 and to_bureau.headers["Location"].endswith(f"/tax/case/{transfer.id}")
     fields = _notification(client, transfer)
     assert client.post("/tax/notify", data=fields).get_data(as_text=True) == "success"

@@ -1,20 +1,34 @@
-"""Registration fee payment (在线缴费): an adapter interface and the local sandbox used in the demo.
+"""Registration fee payment (在线缴费): the adapter interface, the real provider adapter and the local sandbox.
 
-Contract of a payment adapter (a real one wraps WeChat Pay / Alipay / UnionPay):
+Contract of a payment adapter (REGISTRY_PAYMENT_ADAPTER chooses, app/services/outside.py):
 - `checkout_url(payment) -> str`: where the payer's browser goes to pay the order.
-- `verify(fields: dict) -> bool`: whether a notification really comes from the provider.
-The provider then calls back (POST /pay/notify) with order_number, amount, provider_ref, status and
-a signature. `settle()` applies a verified notification idempotently: the same provider_ref twice
-changes nothing, an amount that differs from the order is refused.
+- `notified(request) -> dict`: the fields of a provider notification (POST /pay/notify) once proven to come
+  from the provider; raises PaymentError otherwise.
+- `verify(fields: dict) -> bool`: whether a bare dict of fields is proof by itself (the sandbox's form posts).
+`apply()` then applies the fields order_number, amount, currency, provider_ref, status: the order must exist,
+the currency be CNY, the amount equal the order's, the status be "paid"; a repeat of the same transaction
+changes nothing, anything else is refused and changes nothing.
 
-The sandbox provider is our own cashier page (/pay/sandbox/<order>): the payer picks a channel and
-confirms; the page posts a notification signed with HMAC-SHA256 under REGISTRY_PAYMENT_SECRET,
-exactly as a provider's server would.
+"http", HttpPayment: the provider's signed JSON API (signature scheme, freshness and nonce rules:
+app/services/signing.py):
+    create order  POST {REGISTRY_PAYMENT_URL}/v1/orders
+                  {"order_number": "...", "amount": "160.00", "currency": "CNY", "description": "...",
+                   "notify_url": "https://<registry>/pay/notify"}
+                  answer data {"order_number": "...", "checkout_url": "https://..."}; the provider treats the same
+                  order_number with the same amount as the same order (asking twice is harmless).
+    notify        the provider POSTs to notify_url, signed, JSON {"order_number", "provider_ref", "amount",
+                  "currency": "CNY", "status": "paid"}; a stale timestamp, a reused nonce, a bad signature, an
+                  unknown order or a different amount or currency is refused (HTTP 400, nothing changes);
+                  accepted ones, and repeats of an accepted one, are answered {"code": "OK"}.
+"sandbox", SandboxPayment (REGISTRY_SANDBOX=1 only): our own cashier page (/pay/sandbox/<order>, mounted only
+then): the payer picks a channel and confirms; the page posts a form notification signed with HMAC-SHA256
+under REGISTRY_PAYMENT_SECRET. The real adapter never accepts such a form.
 """
 import hashlib
 import hmac
 import secrets
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from sqlalchemy import select
@@ -26,7 +40,8 @@ from app.services.workflow import fees_due
 from models import Payment
 from models.base import utcnow
 
-FIELDS = ("order_number", "amount", "provider_ref", "status")
+FIELDS = ("order_number", "amount", "currency", "provider_ref", "status")
+CURRENCY = "CNY"
 
 
 class PaymentError(ValueError):
@@ -40,7 +55,7 @@ def _signature(fields: dict) -> str:
 
 class SandboxPayment:
     def checkout_url(self, payment):
-        return url_for("PublicServicePaymentView.sandbox", order=payment.order_number)
+        return url_for("PublicServiceSandboxCashierView.cashier", order=payment.order_number)
 
     def sign(self, fields: dict) -> dict:
         return {**fields, "signature": _signature(fields)}
@@ -48,13 +63,53 @@ class SandboxPayment:
     def verify(self, fields: dict) -> bool:
         return hmac.compare_digest(_signature(fields), str(fields.get("signature", "")))
 
+    def notified(self, request) -> dict:
+        from flask_babel import gettext as _
+        fields = request.form.to_dict()
+        if not self.verify(fields):
+            raise PaymentError(_("The payment notification signature is invalid"))
+        return fields
+
     def notification(self, payment, channel):
-        return self.sign({"order_number": payment.order_number, "amount": str(payment.amount),
+        return self.sign({"order_number": payment.order_number, "amount": str(payment.amount), "currency": CURRENCY,
                           "provider_ref": f"{channel.upper()}-{secrets.token_hex(8)}", "status": "paid"})
 
 
+class HttpPayment:
+    """The real payment provider (protocol in the module docstring)."""
+
+    def checkout_url(self, payment):
+        from flask_babel import gettext as _
+
+        from app.services import signing
+        notify_url = current_app.config["PAYMENT_NOTIFY_URL"] or url_for("PublicServicePaymentView.notify",
+                                                                          _external=True)
+        try:
+            data = signing.call("PAYMENT", "/v1/orders", {
+                "order_number": payment.order_number, "amount": str(payment.amount), "currency": CURRENCY,
+                "description": _("Registration fees of case %(number)s", number=payment.case.number),
+                "notify_url": notify_url})
+        except signing.ServiceError as exc:
+            raise PaymentError(str(exc)) from None
+        url = str(data.get("checkout_url") or "")
+        if data.get("order_number") != payment.order_number or urlsplit(url).scheme not in ("https", "http"):
+            raise PaymentError(_("The payment provider gave no usable checkout address"))
+        return url
+
+    def verify(self, fields: dict) -> bool:
+        return False  # a bare dict proves nothing: only a signed request from the provider does (notified)
+
+    def notified(self, request) -> dict:
+        from app.services import signing
+        try:
+            return signing.receive("PAYMENT", request)
+        except signing.NotificationRefused as exc:
+            raise PaymentError(str(exc)) from None
+
+
 def adapter():
-    return SandboxPayment()
+    from app.services import outside
+    return SandboxPayment() if outside.selected("PAYMENT") == "sandbox" else HttpPayment()
 
 
 def outstanding(case):
@@ -82,19 +137,36 @@ def create_order(case) -> Payment:
 
 
 def settle(fields: dict) -> Payment:
-    """Apply a provider notification. Raises PaymentError for a forged, unknown or mismatched one."""
+    """Apply a notification given as a signed dict (the sandbox's). Raises PaymentError."""
     from flask_babel import gettext as _
     if not adapter().verify(fields):
         raise PaymentError(_("The payment notification signature is invalid"))
-    payment = db.session.scalar(select(Payment).where(Payment.order_number == fields.get("order_number"))
+    return apply(fields)
+
+
+def apply(fields: dict) -> Payment:
+    """Apply the fields of a proven notification. Raises PaymentError for an unknown or mismatched one."""
+    from flask_babel import gettext as _
+    payment = db.session.scalar(select(Payment).where(Payment.order_number == str(fields.get("order_number")))
                                 .execution_options(skip_scope=True))
     if payment is None:
         raise PaymentError(_("Unknown payment order"))
-    if payment.status == "paid":
-        return payment  # providers repeat notifications; the first one counted
-    if Decimal(str(fields.get("amount"))) != payment.amount:
+    if fields.get("currency") != CURRENCY:
+        raise PaymentError(_("The payment currency is not renminbi"))
+    try:
+        amount = Decimal(str(fields.get("amount")))
+    except InvalidOperation:
+        amount = None
+    if amount != payment.amount:
         raise PaymentError(_("The paid amount does not match the order"))
     if fields.get("status") != "paid":
         raise PaymentError(_("The payment was not completed"))
-    payment.status, payment.provider_ref, payment.paid_at = "paid", fields["provider_ref"], utcnow()
+    ref = str(fields.get("provider_ref") or "")[:80]
+    if payment.status == "paid" and payment.provider_ref == ref:
+        return payment  # providers repeat notifications; the first one counted
+    if payment.status != "pending" or not ref:
+        raise PaymentError(_("The order is not waiting for payment"))
+    if db.session.scalar(select(Payment.id).where(Payment.provider_ref == ref).execution_options(skip_scope=True)):
+        raise PaymentError(_("This transaction already paid another order"))
+    payment.status, payment.provider_ref, payment.paid_at = "paid", ref, utcnow()
     return payment

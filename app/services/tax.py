@@ -1,26 +1,46 @@
-"""Tax check (完税核验) of transfer registrations: an adapter interface and the local sandbox tax bureau.
+"""Tax check (完税核验) of transfer registrations: the adapter interface, the tax bureau's real adapter and the
+local sandbox tax bureau.
 
 A transfer is recorded (登簿) only once the buyer has paid the deed tax (契税) the tax bureau assessed
 (Beihai manual: 一并缴费(税), 完税情况校验). The businesses that need it name the guard `tax_cleared`
-on their recording transition in their rules file; no code names a business.
+on their recording transition in their rules file; no code names a business. The guard reads the local
+TaxAssessment rows (problems()); only the adapter, from the bureau's signed word, marks them cleared.
 
-Contract of a tax adapter (a real one wraps the local tax bureau's 一窗受理 / 税费联办 interface):
+Contract of a tax adapter (REGISTRY_TAX_ADAPTER chooses, app/services/outside.py):
 - `assess(case) -> list[TaxAssessment]`: the assessment of every unit of a submitted case: the
   declared price (the per-unit field `price_field` of rules/tax/deed_tax.yaml), the rate, the deed tax
   and the buyers who owe it (party role `buyer_role`). Idempotent: asking again returns the same rows
   (a pending row follows a changed price; a cleared row whose price no longer matches is reassessed).
   Raises TaxError with a user-facing message when the case cannot be assessed (e.g. no price).
-- `status(case) -> bool`: whether the tax of every unit of the case is cleared (paid) at its current price.
+- `status(case) -> bool`: whether the tax of every unit of the case is cleared (paid) at its current price
+  (the real adapter asks the bureau first).
 - `bureau_url(case) -> str`: where the payer's browser goes to pay the tax.
-- `verify(fields: dict) -> bool`: whether a notification really comes from the tax bureau.
-The bureau then calls back (POST /tax/notify) with reference, amount, receipt_number, status and a
-signature. `settle()` applies a verified notification idempotently: a repeat changes nothing, an
-amount that differs from the assessment or an unknown reference is refused.
+- `notified(request) -> dict`: the fields of a bureau notification (POST /tax/notify) once proven to come from
+  the bureau; `verify(fields) -> bool`: whether a bare dict of fields is proof by itself (the sandbox's forms).
+`apply()` then clears the assessment named by the fields reference, amount, receipt_number, status
+("cleared"): a repeat changes nothing, an amount that differs from the assessment or an unknown reference is
+refused.
 
-The sandbox tax bureau is our own page (/tax/case/<case_id>): it assesses the deed tax with the rates
-of rules/tax/deed_tax.yaml (configurable defaults, not a tax authority's ruling), the payer confirms
-payment per assessment, and the page posts a notification signed with HMAC-SHA256 under
-REGISTRY_TAX_SECRET, exactly as the bureau's server would.
+"http", HttpTax: the tax bureau's 税费联办 interface, signed JSON (scheme, freshness and nonce rules:
+app/services/signing.py):
+    declare   POST {REGISTRY_TAX_URL}/v1/deed-tax/declarations
+              {"case_number", "business", "notify_url",
+               "units": [{"unit_code", "location", "area", "price", "first_home"}],
+               "buyers": [{"name", "id_number"}]}
+              answer data {"pay_url": "https://...",
+                           "assessments": [{"unit_code", "reference", "price", "rate", "amount", "status",
+                                            "receipt_number"}]}
+              The bureau assesses with its own rates; declaring the same case again returns its current
+              assessments (a changed price gets a new reference). status is "pending" or "cleared".
+    query     POST {REGISTRY_TAX_URL}/v1/deed-tax/status {"case_number"} -> data {"assessments": [... as above]}
+              (完税核验: the registry asks before recording; cleared rows come with the bureau's receipt number).
+    notify    the bureau POSTs to notify_url, signed, JSON {"reference", "amount", "receipt_number",
+              "status": "cleared"} when a payment clears; refused (HTTP 400) unless fresh, never seen, for a known
+              reference and the assessed amount; answered {"code": "OK"}.
+"sandbox", SandboxTax (REGISTRY_SANDBOX=1 only): our own page (/tax/case/<case_id>, mounted only then): it
+assesses the deed tax with the rates of rules/tax/deed_tax.yaml (configurable defaults, not a tax authority's
+ruling), the payer confirms payment per assessment, and the page posts a form notification signed with
+HMAC-SHA256 under REGISTRY_TAX_SECRET. The real adapter never accepts such a form.
 """
 import hashlib
 import hmac
@@ -31,6 +51,8 @@ from pathlib import Path
 from typing import Optional, Protocol
 
 import yaml
+from urllib.parse import urlsplit
+
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
@@ -79,9 +101,8 @@ def _truthy(value) -> bool:
     return value is True or str(value).strip().lower() in ("true", "1", "yes")
 
 
-def deed_tax(price, area, first_home, table: Rates = None):
-    """(rate, amount) of the deed tax on a declared price; TaxError for a missing or bad price."""
-    table = table or rates()
+def declared_price(price) -> Decimal:
+    """The declared transaction price as a number; TaxError for a missing or bad one."""
     if price is None or (isinstance(price, str) and not price.strip()):
         raise TaxError(_l("The declared transaction price is missing"))
     try:
@@ -90,6 +111,13 @@ def deed_tax(price, area, first_home, table: Rates = None):
         raise TaxError(_l("The declared transaction price is not a number")) from None
     if not price.is_finite() or price <= 0:
         raise TaxError(_l("The declared transaction price must be greater than zero"))
+    return price
+
+
+def deed_tax(price, area, first_home, table: Rates = None):
+    """(rate, amount) of the deed tax on a declared price; TaxError for a missing or bad price."""
+    table = table or rates()
+    price = declared_price(price)
     area = Decimal(str(area if area is not None else 0))
     for band in table.bands:
         if band.first_home is not None and band.first_home != bool(first_home):
@@ -116,6 +144,8 @@ class TaxAdapter(Protocol):
 
     def bureau_url(self, case) -> str: ...
 
+    def notified(self, request) -> dict: ...
+
     def verify(self, fields: dict) -> bool: ...
 
 
@@ -132,7 +162,7 @@ class SandboxTax:
     """The local stand-in for the tax bureau (see the module docstring for the contract)."""
 
     def bureau_url(self, case):
-        return url_for("PublicServiceTaxView.bureau", case_id=case.id)
+        return url_for("PublicServiceSandboxTaxView.bureau", case_id=case.id)
 
     def assess(self, case):
         table = rates()
@@ -182,13 +212,121 @@ class SandboxTax:
     def verify(self, fields: dict) -> bool:
         return hmac.compare_digest(_signature(fields), str(fields.get("signature", "")))
 
+    def notified(self, request) -> dict:
+        fields = request.form.to_dict()
+        if not self.verify(fields):
+            raise TaxError(_l("The tax notification signature is invalid"))
+        return fields
+
     def notification(self, assessment):
         return self.sign({"reference": assessment.reference, "amount": str(assessment.amount),
                           "receipt_number": f"SW{secrets.token_hex(8).upper()}", "status": "cleared"})
 
 
+class HttpTax:
+    """The tax bureau's real interface (protocol in the module docstring)."""
+
+    def __init__(self):
+        self._pay_url = None
+
+    def assess(self, case):
+        from app import rulebook
+        table = rates()
+        problems_, units = [], []
+        for cu in case.units:
+            data = cu.data or {}
+            try:
+                price = declared_price(data.get(table.price_field))
+            except TaxError as exc:
+                problems_.append(f"{cu.unit.location}: {exc}")
+                continue
+            units.append({"unit_code": cu.unit.unit_code, "location": cu.unit.location, "area": str(cu.unit.area),
+                          "price": str(price), "first_home": _truthy(data.get(table.first_home_field))})
+        if problems_:
+            raise TaxError("; ".join(problems_))
+        if not units:
+            raise TaxError(_l("The case has no unit"))
+        buyers = [{"name": p.name, "id_number": p.id_number} for p in case.parties if p.role == table.buyer_role]
+        data = self._call("/v1/deed-tax/declarations", {
+            "case_number": case.number, "business": rulebook.for_case(case).key, "units": units, "buyers": buyers,
+            "notify_url": current_app.config["TAX_NOTIFY_URL"] or url_for("PublicServiceTaxView.notify", _external=True)})
+        self._pay_url = str(data.get("pay_url") or "")
+        return _sync(case, data.get("assessments"), buyers)
+
+    def status(self, case) -> bool:
+        """完税核验: ask the bureau, record what it says, then judge as the guard does."""
+        data = self._call("/v1/deed-tax/status", {"case_number": case.number})
+        _sync(case, data.get("assessments"), None)
+        return not problems(case)
+
+    def bureau_url(self, case):
+        if self._pay_url is None:
+            self.assess(case)
+        if urlsplit(self._pay_url).scheme not in ("https", "http"):
+            raise TaxError(_l("The tax bureau gave no usable payment address"))
+        return self._pay_url
+
+    def verify(self, fields: dict) -> bool:
+        return False  # a bare dict proves nothing: only a signed request from the bureau does (notified)
+
+    def notified(self, request) -> dict:
+        from app.services import signing
+        try:
+            return signing.receive("TAX", request)
+        except signing.NotificationRefused as exc:
+            raise TaxError(str(exc)) from None
+
+    @staticmethod
+    def _call(path, payload):
+        from app.services import signing
+        try:
+            return signing.call("TAX", path, payload)
+        except signing.ServiceError as exc:
+            raise TaxError(str(exc)) from None
+
+
+def _sync(case, answered, buyers):
+    """Make the case's TaxAssessment rows what the bureau answered (its word prevails); buyers None: keep them."""
+    if not isinstance(answered, list):
+        raise TaxError(_l("The tax bureau gave an unreadable answer"))
+    by_code = {cu.unit.unit_code: cu for cu in case.units}
+    existing = {a.unit_id: a for a in case.tax_assessments}
+    seen, out = set(), []
+    for row in answered:
+        cu = by_code.get(str((row or {}).get("unit_code")))
+        try:
+            price, rate, amount = (Decimal(str(row[k])) for k in ("price", "rate", "amount"))
+            reference, status = str(row["reference"])[:40], row["status"]
+        except (KeyError, TypeError, InvalidOperation):
+            cu = None
+        if cu is None or status not in ("pending", "cleared") or not reference or amount < 0 \
+                or (status == "cleared" and not row.get("receipt_number")):
+            raise TaxError(_l("The tax bureau gave an unreadable answer"))
+        a = existing.get(cu.unit_id)
+        if a is None:
+            a = TaxAssessment(case_id=case.id, unit_id=cu.unit_id, institution_id=case.institution_id,
+                              buyers=buyers or [])
+            case.tax_assessments.append(a)
+        a.reference, a.price, a.rate, a.amount = reference, price, rate, amount
+        if buyers is not None:
+            a.buyers = buyers
+        if status == "cleared" and a.status != "cleared":
+            a.status, a.receipt_number, a.cleared_at = "cleared", str(row["receipt_number"])[:80], utcnow()
+        elif status == "pending":
+            a.status, a.receipt_number, a.cleared_at = "pending", None, None
+        seen.add(cu.unit_id)
+        out.append(a)
+    for unit_id, stale in existing.items():   # a unit the bureau no longer assesses
+        if unit_id not in seen and stale.status == "pending":
+            case.tax_assessments.remove(stale)
+            db.session.delete(stale)
+    db.session.flush()
+    return out
+
+
 def adapter() -> TaxAdapter:
-    return SandboxTax()
+    from app.services import outside
+    return SandboxTax() if outside.selected("TAX") == "sandbox" else HttpTax()
 
 
 def problems(case) -> list:
@@ -221,16 +359,20 @@ def summary(case):
 
 
 def settle(fields: dict) -> TaxAssessment:
-    """Apply a tax bureau notification. Raises TaxError for a forged, unknown or mismatched one."""
+    """Apply a notification given as a signed dict (the sandbox's). Raises TaxError."""
     from flask_babel import gettext as _
     if not adapter().verify(fields):
         raise TaxError(_("The tax notification signature is invalid"))
-    assessment = db.session.scalar(select(TaxAssessment).where(TaxAssessment.reference == fields.get("reference"))
+    return apply(fields)
+
+
+def apply(fields: dict) -> TaxAssessment:
+    """Clear the assessment a proven notification names. Raises TaxError for an unknown or mismatched one."""
+    from flask_babel import gettext as _
+    assessment = db.session.scalar(select(TaxAssessment).where(TaxAssessment.reference == str(fields.get("reference")))
                                    .execution_options(skip_scope=True))
     if assessment is None:
         raise TaxError(_("Unknown tax assessment"))
-    if assessment.status == "cleared":
-        return assessment  # the bureau repeats notifications; the first one counted
     try:
         amount = Decimal(str(fields.get("amount")))
     except InvalidOperation:
@@ -239,5 +381,11 @@ def settle(fields: dict) -> TaxAssessment:
         raise TaxError(_("The paid tax does not match the assessment"))
     if fields.get("status") != "cleared":
         raise TaxError(_("The tax payment was not completed"))
-    assessment.status, assessment.receipt_number, assessment.cleared_at = "cleared", fields["receipt_number"], utcnow()
+    receipt = str(fields.get("receipt_number") or "")[:80]
+    if assessment.status == "cleared":
+        return assessment  # the bureau repeats notifications; the first one counted
+    if not receipt or db.session.scalar(select(TaxAssessment.id).where(TaxAssessment.receipt_number == receipt)
+                                        .execution_options(skip_scope=True)):
+        raise TaxError(_("The tax receipt number is missing or already used"))
+    assessment.status, assessment.receipt_number, assessment.cleared_at = "cleared", receipt, utcnow()
     return assessment

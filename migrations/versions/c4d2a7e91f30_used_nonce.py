@@ -1,7 +1,7 @@
 """used nonce (replay protection of the outside services' notifications)
 
 Revision ID: c4d2a7e91f30
-Revises: b673cc9251eb
+Revises: 3f1c2a9d7e40
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4d2a7e91f30'
-down_revision = 'b673cc9251eb'
+down_revision = '3f1c2a9d7e40'
 branch_labels = None
 depends_on = None
 

@@ -155,3 +155,29 @@ def test_a_signed_nonce_is_refused_the_second_time_even_with_the_old_cookie(clie
     client.set_cookie("session", cookie)
     again = client.post("/login/ca/", data=form, follow_redirects=True).get_data(as_text=True)
     assert not signed_in(again) and ("已过期" in again or "expired" in again)
+
+
+def test_an_expired_nonce_is_refused_and_cleared_when_new_ones_are_issued(app, db):
+    import datetime as dt
+
+    from flask import session
+    from sqlalchemy import func, select
+
+    from app.auth import LoginRefused, ca
+    from models import CaLoginNonce
+    with app.test_request_context("/login/"):
+        old = ca.new_nonce()
+        row = db.session.scalar(select(CaLoginNonce).where(CaLoginNonce.nonce == old))
+        row.issued_at -= dt.timedelta(seconds=ca.NONCE_SECONDS + 1)
+        db.session.commit()
+        with pytest.raises(LoginRefused):
+            ca.take_nonce()
+        session["ca_nonce"] = old  # offered again: still too old
+        with pytest.raises(LoginRefused):
+            ca.take_nonce()
+        stale = CaLoginNonce(nonce="stale", issued_at=row.issued_at)
+        db.session.add(stale)
+        db.session.commit()
+        fresh = ca.new_nonce()
+        assert db.session.scalar(select(func.count()).select_from(CaLoginNonce).where(CaLoginNonce.nonce == "stale")) == 0
+        assert ca.take_nonce() == fresh

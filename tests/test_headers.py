@@ -179,6 +179,10 @@ def test_login_home_and_a_fab_list_work_under_the_policy(page, live_server):
     page.wait_for_load_state()
     rooms = page.locator("table.table-bordered tbody tr td:nth-child(4)").all_inner_texts()
     assert "_flt_" in page.url and rooms and all(r.startswith("101") for r in rooms)
+    # FAB's show page (tabs) and edit form (select2 and the date picker start from ab.js)
+    page.goto(f"{live_server}/unitview/show/1")
+    page.goto(f"{live_server}/unitview/edit/1")
+    page.locator(".select2-container").first.wait_for()
     # sign out through the navbar's POST form
     page.click("a.dropdown-toggle:has(.fa-user)")
     page.click("#logout-button")

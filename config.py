@@ -49,6 +49,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", False)
 PERMANENT_SESSION_LIFETIME = env("SESSION_MINUTES", 30) * 60
+# Served over HTTPS: redirect http, send HSTS, Secure cookies (app/headers.py). Off for `make run`. Behind a
+# TLS-terminating proxy also set PROXY_COUNT, so that X-Forwarded-Proto tells the app the request was https.
+REGISTRY_HTTPS = env("HTTPS", False)
 PROXY_COUNT = env("PROXY_COUNT", 0)  # reverse proxies in front of the app whose X-Forwarded-For we trust
 MAX_CONTENT_LENGTH = env("MAX_UPLOAD_MB", 50) * 1024 * 1024
 

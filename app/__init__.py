@@ -42,6 +42,8 @@ def create_app(test_config=None):
 
     db.init_app(app)
     csrf.init_app(app)
+    from app import headers
+    headers.init_app(app)  # security headers, HTTPS-only mode, no-store on files and sign-in pages
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     with app.app_context():
         from app import audit, scope

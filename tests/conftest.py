@@ -93,15 +93,39 @@ def db(app):
         database.session.rollback()
 
 
+def signed_in(page_text):
+    """A page shows the sign-out form of the navbar only to a signed-in user; the login page never does."""
+    return 'id="logout-form"' in page_text and 'id="login-page"' not in page_text
+
+
 class Auth:
     def __init__(self, client):
         self.client = client
 
-    def login(self, username, password=None):
+    def logout(self):
+        """Signing out is a POST (test clients post without a CSRF token: WTF_CSRF_ENABLED is off for them)."""
+        return self.client.post("/logout/")
+
+    def attempt_login(self, username, password=None):
+        """A sign-in that may be refused: the caller checks the outcome."""
         from app.demo import DEMO_PASSWORD
-        self.client.get("/logout/")
+        self.logout()
         return self.client.post("/login/", data={"username": username, "password": password or DEMO_PASSWORD},
                                 follow_redirects=True)
+
+    def login(self, username, password=None):
+        """A sign-in that must work: fails the test at once when it does not."""
+        landed = self.attempt_login(username, password)
+        assert landed.status_code == 200 and signed_in(landed.get_data(as_text=True)), f"{username} could not sign in"
+        return landed
+
+
+def browser_logout(page, base):
+    """Sign out in the browser the way a user does: the navbar's POST form (via the confirmation page)."""
+    page.goto(f"{base}/logout/")
+    if page.locator("#logout-confirm").count():
+        page.click("#logout-confirm")
+        page.wait_for_load_state()
 
 
 class IsolatedClient(FlaskClient):

@@ -361,7 +361,7 @@ def matrix(app, bank_b):
             _ask(results, c, role, method, url, form, typed)
         still = c.get("/settings/") if role != "anonymous" else None
         assert still is None or still.status_code == 200, f"{role} was signed out by the matrix"
-        _ask(results, c, role, "GET", "/logout/")  # last: it ends the sign-in
+        _ask(results, c, role, "POST", "/logout/")  # last: it ends the sign-in
     return SimpleNamespace(results=results, before=before, after=snapshot(app, bank_b))
 
 

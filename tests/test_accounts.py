@@ -13,7 +13,7 @@ def _fresh_request_globals(app):
 
 
 def login(client, username, password):
-    client.get("/logout/")
+    client.post("/logout/")
     return client.post("/login/", data={"username": username, "password": password}, follow_redirects=True)
 
 
@@ -78,7 +78,7 @@ def test_a_copied_session_cookie_stops_working_after_logout(app, db):
     assert b"my-username" in first.get("/settings/").data
     thief.set_cookie("session", first.get_cookie("session").value)
     assert b"my-username" in thief.get("/settings/").data
-    first.get("/logout/")
+    first.post("/logout/")
     assert b"my-username" not in thief.get("/settings/", follow_redirects=True).data
 
 
@@ -133,5 +133,5 @@ def test_fab_own_password_form_leads_to_personal_settings(client, db):
     login(client, user.username, PASSWORD)
     resp = client.post("/resetmypassword/form", data={"password": "NoOldPass1", "conf_password": "NoOldPass1"})
     assert resp.status_code == 302 and "/settings/" in resp.location
-    client.get("/logout/")
+    client.post("/logout/")
     assert "/logout" in login(client, user.username, PASSWORD).get_data(as_text=True)

@@ -81,7 +81,7 @@ def test_departed_operators_open_cases_all_move_to_the_chosen_colleague(client, 
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "transfer_cases",
                                                      AuditLog.object_id == str(leaver.id)))
     assert cases[0].number in entry.summary and colleague.username in entry.summary
-    client.get("/logout/")
+    client.post("/logout/")
     page = client.post("/login/", data={"username": leaver.username, "password": PASSWORD},
                        follow_redirects=True).get_data(as_text=True)
     assert "/logout" not in page
@@ -102,7 +102,7 @@ def test_personal_settings_font_size_is_remembered_and_password_needs_the_old_on
     me = new_account(db)
     client.post("/login/", data={"username": me.username, "password": PASSWORD})
     client.post("/settings/", data={"font_size": "xlarge", "save_font": "1"})
-    client.get("/logout/")
+    client.post("/logout/")
     client.post("/login/", data={"username": me.username, "password": PASSWORD})
     assert "font-xlarge" in client.get("/settings/").get_data(as_text=True)
     page = client.post("/settings/", data={"old_password": "not-it-123", "password": "Another2028",
@@ -127,7 +127,7 @@ def test_public_registration_needs_the_sms_code_a_valid_id_and_the_terms(client,
     client.post("/accounts/register/", data={**form, "accept_terms": "y"})
     account = db.session.scalar(select(Operator).where(Operator.username == phone))
     assert account.id_number == "110101199003074514" and [r.name for r in account.roles] == ["Public"]
-    client.get("/logout/")
+    client.post("/logout/")
     assert "/logout" in client.post("/login/", data={"username": phone, "password": "Public2026"},
                                     follow_redirects=True).get_data(as_text=True)
 
@@ -140,7 +140,7 @@ def test_a_new_bank_registers_is_approved_and_its_admin_signs_in(client, db):
             "address": "长沙市", "username": "newbank_admin", "email": "nb@example.com", "admin_name": "刘强",
             "admin_phone": "13911112222", "password": "NewBank2026", "confirm": "NewBank2026", "accept_terms": "y",
             "documents": [(BytesIO(b"%PDF-1.4 licence"), "licence.pdf")]}
-    client.get("/logout/")
+    client.post("/logout/")
     page = client.post("/accounts/register/institution/", data=form, content_type="multipart/form-data").get_data(as_text=True)
     bank = db.session.scalar(select(Institution).where(Institution.uscc == uscc))
     assert bank is not None, page
@@ -156,7 +156,7 @@ def test_a_new_bank_registers_is_approved_and_its_admin_signs_in(client, db):
     db.session.expire_all()
     assert db.session.get(Institution, bank.id).status == "approved"
     assert "approve_registration" in audit_actions(db, "reviewer")
-    client.get("/logout/")
+    client.post("/logout/")
     page = client.post("/login/", data={"username": "newbank_admin", "password": "NewBank2026"},
                        follow_redirects=True).get_data(as_text=True)
     assert "/logout" in page

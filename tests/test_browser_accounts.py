@@ -8,6 +8,7 @@ import pytest
 from app.demo import make_uscc
 from models import OperatorCertificate
 from tests.accounts_helpers import PASSWORD, issue, make_ca, new_account, pem, trusting
+from tests.conftest import browser_logout
 from tests.factories import institution
 
 DEMO = "Demo@2026"
@@ -25,7 +26,7 @@ def trusted(app, pki, tmp_path):
 
 
 def password_login(page, base, username, password=DEMO):
-    page.goto(f"{base}/logout/")
+    browser_logout(page, base)
     page.goto(f"{base}/login/")
     page.fill("#tab-password input[name=username]", username)
     page.fill("#tab-password input[name=password]", password)
@@ -34,7 +35,7 @@ def password_login(page, base, username, password=DEMO):
 
 
 def ca_login(page, base, username, key_file, password=PASSWORD):
-    page.goto(f"{base}/logout/")
+    browser_logout(page, base)
     page.goto(f"{base}/login/")
     page.click("#tab-ca-link")
     page.set_input_files("#ca-key-file", str(key_file))
@@ -46,7 +47,7 @@ def ca_login(page, base, username, key_file, password=PASSWORD):
 
 
 def signed_in(page):
-    return page.locator("a[href*='/logout']").count() > 0
+    return page.locator("#logout-form").count() > 0
 
 
 def test_new_bank_to_operator_signing_in_with_the_ca_key(page, live_server, app, db, pki, trusted, tmp_path):
@@ -125,7 +126,7 @@ def test_unknown_ca_expired_certificate_and_wrong_key_are_refused(page, live_ser
 
 
 def test_no_key_chosen_explains_the_driver_and_refresh(page, live_server):
-    page.goto(f"{live_server}/logout/")
+    browser_logout(page, live_server)
     page.goto(f"{live_server}/login/")
     page.click("#tab-ca-link")
     page.fill("#ca-username", "bank_a_op")

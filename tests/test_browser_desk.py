@@ -12,6 +12,7 @@ from app import rulebook
 from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from models import Case, SmsMessage
+from tests.conftest import browser_logout
 
 from .test_desk import SAMPLES, find_applicable, tiny_pdf
 
@@ -19,7 +20,7 @@ KEY = "mortgage_first"
 
 
 def login(page, base, username):
-    page.goto(f"{base}/logout/")
+    browser_logout(page, base)
     page.goto(f"{base}/login/")
     # The login page has tabs (CA / account); use the visible account form.
     page.locator("input[name=username]:visible").first.fill(username)

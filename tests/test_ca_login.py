@@ -5,6 +5,7 @@ import re
 import pytest
 
 from tests.accounts_helpers import (forget_request_globals, PASSWORD, audit_actions, issue, make_ca, new_account, pem, sign, trusting)
+from tests.conftest import signed_in
 from tests.factories import institution
 
 
@@ -35,7 +36,7 @@ def bind(client, admin, operator, cert):
 
 
 def ca_login(client, username, key, password=PASSWORD, tamper=False):
-    client.get("/logout/")
+    client.post("/logout/")
     page = client.get("/login/?method=ca").get_data(as_text=True)
     nonce = re.search(r'data-nonce="([^"]+)"', page).group(1)
     data = (nonce + "x").encode() if tamper else nonce.encode()
@@ -134,3 +135,49 @@ def test_demo_ca_command_binds_a_certificate_whose_key_signs_in(app, client, db,
         assert "/logout" in ca_login(client, op.username, key)
     finally:
         app.config["REGISTRY_CA_TRUST_FILE"], app.instance_path = before
+
+
+def test_a_signed_nonce_is_refused_the_second_time_even_with_the_old_cookie(client, db, pki, trusted):
+    """The nonce lives on the server and is used up by the first sign-in: replaying the same signature
+    with a copy of the session cookie taken before (which held the nonce) does not sign in again."""
+    op = new_account(db, institution=institution(db, "bank_a"))
+    key, cert = issue(*pki, "重放")
+    bind(client, "bank_a_admin", op, cert)
+    client.auth.logout()
+    page = client.get("/login/?method=ca").get_data(as_text=True)
+    nonce = re.search(r'data-nonce="([^"]+)"', page).group(1)
+    cookie = client.get_cookie("session").value  # holds whatever the server put in the session
+    form = {"username": op.username, "password": PASSWORD,
+            "signature": base64.b64encode(sign(key, nonce.encode())).decode()}
+    first = client.post("/login/ca/", data=form, follow_redirects=True).get_data(as_text=True)
+    assert signed_in(first)
+    client.auth.logout()
+    client.set_cookie("session", cookie)
+    again = client.post("/login/ca/", data=form, follow_redirects=True).get_data(as_text=True)
+    assert not signed_in(again) and ("已过期" in again or "expired" in again)
+
+
+def test_an_expired_nonce_is_refused_and_cleared_when_new_ones_are_issued(app, db):
+    import datetime as dt
+
+    from flask import session
+    from sqlalchemy import func, select
+
+    from app.auth import LoginRefused, ca
+    from models import CaLoginNonce
+    with app.test_request_context("/login/"):
+        old = ca.new_nonce()
+        row = db.session.scalar(select(CaLoginNonce).where(CaLoginNonce.nonce == old))
+        row.issued_at -= dt.timedelta(seconds=ca.NONCE_SECONDS + 1)
+        db.session.commit()
+        with pytest.raises(LoginRefused):
+            ca.take_nonce()
+        session["ca_nonce"] = old  # offered again: still too old
+        with pytest.raises(LoginRefused):
+            ca.take_nonce()
+        stale = CaLoginNonce(nonce="stale", issued_at=row.issued_at)
+        db.session.add(stale)
+        db.session.commit()
+        fresh = ca.new_nonce()
+        assert db.session.scalar(select(func.count()).select_from(CaLoginNonce).where(CaLoginNonce.nonce == "stale")) == 0
+        assert ca.take_nonce() == fresh

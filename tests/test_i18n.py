@@ -37,7 +37,7 @@ def test_operator_does_not_see_registry_menus(client):
 
 
 def test_visitors_see_the_public_services_menu(client):
-    client.get("/logout/")
+    client.post("/logout/")
     page = client.get("/").get_data(as_text=True)
     assert "办理进度查询" in page and "电子证照查验" in page
     assert "在线缴费" not in page and "/caseview/list/" not in page

@@ -124,7 +124,7 @@ def ldap_app(app, slapd):
 
 
 def ldap_login(client, username, password):
-    client.get("/logout/")
+    client.post("/logout/")
     return client.post("/login/ldap/", data={"username": username, "password": password},
                        follow_redirects=True).get_data(as_text=True)
 

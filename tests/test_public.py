@@ -75,7 +75,7 @@ def test_holder_gets_an_archive_proof_that_others_can_verify(app, client, db):
     assert response.status_code == 302
     proof = db.session.scalar(select(ArchiveProof).order_by(ArchiveProof.id.desc()).limit(1))
     assert proof.content["rights"][0]["number"] == right.certificate_number
-    client.get("/logout/")
+    client.post("/logout/")
     verified = client.post("/public/archive/verify", data={"number": proof.number, "code": proof.token[:8]})
     assert right.unit.location in verified.get_data(as_text=True)
 
@@ -91,12 +91,12 @@ def test_archive_query_with_someone_elses_id_is_refused(client, db):
 
 
 def test_archive_query_needs_an_account(client):
-    client.get("/logout/")
+    client.post("/logout/")
     assert client.get("/archive/").status_code == 302
 
 
 def test_visitors_land_on_the_public_services(client):
-    client.get("/logout/")
+    client.post("/logout/")
     page = client.get("/").get_data(as_text=True)
     for href in ("/guide/", "/public/progress", "/public/certificate", "/public/archive/verify"):
         assert f'href="{href}"' in page

@@ -9,6 +9,7 @@ from app import rulebook
 from app.services import workflow
 from models import RuleVersion
 from tests import factories
+from tests.conftest import browser_logout
 from tests.test_workflow import complete, free_unit
 
 NEW_MATERIAL = """  - key: valuation_report
@@ -130,7 +131,7 @@ def test_a_stale_edit_does_not_overwrite_a_newer_version(db, configurator):
 
 
 def test_public_guide_needs_no_login(db, client):
-    client.get("/logout/")
+    client.post("/logout/")
     index = client.get("/guide/")
     assert index.status_code == 200 and "房屋抵押权注销登记" in index.get_data(as_text=True)
     page = client.get("/guide/mortgage_pre_notice/").get_data(as_text=True)
@@ -204,7 +205,7 @@ def test_configurator_adds_a_material_in_a_real_browser_and_rolls_it_back(page, 
     with app.app_context():
         original = active_text(_db, "mortgage_first")
         before = rulebook.get("mortgage_first").version
-    page.goto(f"{live_server}/logout/")
+    browser_logout(page, live_server)
     page.goto(f"{live_server}/login/")
     page.locator("input[name=username]:visible").first.fill("configurator")
     password = page.locator("input[name=password]:visible").first

@@ -87,6 +87,16 @@ class LoginView(AuthDBView):
             return self._signed_in(user, "password")
         return self._render()
 
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        """Signing out changes state, so only a POST carrying the CSRF token (checked by CSRFProtect)
+        does it; a GET (an old link, an <img> on another site) only shows the form that signs out."""
+        if request.method == "POST":
+            return super().logout()
+        if g.user is None or not g.user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_index)
+        return self.render_template("accounts/logout.html", appbuilder=self.appbuilder)
+
     @expose("/login/ca/", methods=["POST"])
     def login_ca(self):
         """CA证书+密码: the password, then the bound certificate, then the signature over our nonce."""

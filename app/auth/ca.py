@@ -1,14 +1,13 @@
 """CA certificate login: the certificate bound to an operator, the trusted CAs, and the nonce signature.
 
-The browser signs a one-time server nonce with the private key that belongs to the bound
-certificate (views/accounts.py + app/static/js/ca_login.js). Here we check, in this order, that the
-certificate is within its validity, that a configured CA issued it, and that the signature over
-the nonce verifies with the certificate's public key. Each refusal says which check failed.
+The browser signs a one-time server nonce (kept in the ca_login_nonce table) with the private key
+that belongs to the bound certificate (views/accounts.py + app/static/js/ca_login.js). Here we
+check, in this order, that the certificate is within its validity, that a configured CA issued it,
+and that the signature over the nonce verifies with the certificate's public key. Each refusal says which check failed.
 """
 import base64
 import datetime as dt
 import secrets
-import time
 from pathlib import Path
 
 from cryptography import x509
@@ -18,6 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from flask import current_app, session
 from flask_babel import format_datetime, gettext as _
+from sqlalchemy import delete
+
+from app.extensions import db
+from models import CaLoginNonce
+from models.base import utcnow
 
 from . import LoginRefused
 
@@ -92,16 +96,28 @@ def verify_signature(cert: x509.Certificate, data: bytes, signature: bytes) -> N
 
 
 def new_nonce() -> str:
-    """A fresh nonce for this browser session, replacing any earlier one."""
+    """A fresh nonce for this browser session, replacing any earlier one. The server keeps it (with
+    its time) so that it can be used once only; expired ones are cleared as new ones are issued."""
+    now = utcnow()
+    db.session.execute(delete(CaLoginNonce).where(CaLoginNonce.issued_at < now - dt.timedelta(seconds=NONCE_SECONDS)))
     nonce = secrets.token_urlsafe(32)
-    session["ca_nonce"] = [nonce, int(time.time())]
+    db.session.add(CaLoginNonce(nonce=nonce, issued_at=now))
+    db.session.commit()
+    session["ca_nonce"] = nonce
     return nonce
 
 
 def take_nonce() -> str:
-    """The session's nonce, usable once and only for NONCE_SECONDS."""
-    nonce, issued = session.pop("ca_nonce", [None, 0])
-    if not nonce or time.time() - issued > NONCE_SECONDS:
+    """The session's nonce, usable once and only for NONCE_SECONDS: deleting the server's row is the
+    use, so a replay (an old copy of the cookie, a second request at the same time) finds nothing."""
+    nonce = session.pop("ca_nonce", None)
+    taken = 0
+    if isinstance(nonce, str):
+        fresh = utcnow() - dt.timedelta(seconds=NONCE_SECONDS)
+        taken = db.session.execute(delete(CaLoginNonce).where(
+            CaLoginNonce.nonce == nonce, CaLoginNonce.issued_at >= fresh)).rowcount
+        db.session.commit()
+    if taken != 1:
         raise LoginRefused(_("The login page has expired; please refresh it and sign again"))
     return nonce
 

@@ -1,7 +1,7 @@
 """CA login nonces kept on the server (single use)
 
 Revision ID: c4f1a7e2d9b3
-Revises: b673cc9251eb
+Revises: c4d2a7e91f30
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c4f1a7e2d9b3'
-down_revision = 'b673cc9251eb'
+down_revision = 'c4d2a7e91f30'
 branch_labels = None
 depends_on = None
 

@@ -18,12 +18,12 @@ i18n: $(BIN)/.installed
 	$(BIN)/python -m app.i18n compile
 
 db: setup
-	$(BIN)/flask --app run db upgrade
-	$(BIN)/flask --app run seed-demo
-	$(BIN)/flask --app run demo-ca
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/flask --app run db upgrade
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/flask --app run seed-demo
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/flask --app run demo-ca
 
 run: db
-	$(BIN)/python run.py
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/python run.py
 
 test: setup
 	$(BIN)/pytest -q
@@ -34,7 +34,7 @@ test-postgres: setup
 	$(BIN)/pytest -q
 
 bench: db
-	$(BIN)/python bench/pages.py
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) instance

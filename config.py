@@ -83,3 +83,24 @@ REGISTRY_LDAP_BIND_PASSWORD = env("LDAP_BIND_PASSWORD", "")
 REGISTRY_LDAP_GROUP_BASE = env("LDAP_GROUP_BASE", "")
 REGISTRY_LDAP_GROUP_FILTER = env("LDAP_GROUP_FILTER", "(&(objectClass=groupOfNames)(member={dn}))")
 REGISTRY_LDAP_ROLE_MAPPING = env("LDAP_ROLE_MAPPING", "reviewers=RegistryReviewer;admins=Admin")
+
+# Demo and sandbox (issue 8). REGISTRY_DEMO=1 lets the shipped dev-only secrets through the start-up
+# check (app/secrets_check.py); REGISTRY_SANDBOX=1 selects the local stand-ins of outside services and
+# opens the SMS outbox page. `make run` sets both; production sets neither.
+DEMO = env("DEMO", False)
+SANDBOX = env("SANDBOX", False)
+
+# Verification codes by SMS (app/services/verification.py): validity, tries, and sends per phone and purpose.
+REGISTRY_CODE_MINUTES = env("CODE_MINUTES", 5)
+REGISTRY_CODE_TRIES = env("CODE_TRIES", 5)
+REGISTRY_CODE_RESEND_SECONDS = env("CODE_RESEND_SECONDS", 60)
+REGISTRY_CODE_SENDS_PER_HOUR = env("CODE_SENDS_PER_HOUR", 5)
+REGISTRY_CODE_SENDS_PER_DAY = env("CODE_SENDS_PER_DAY", 10)
+
+# E-mail notices (app/services/mail.py): an SMTP server; without one only the sandbox records them.
+REGISTRY_SMTP_HOST = env("SMTP_HOST", "")
+REGISTRY_SMTP_PORT = env("SMTP_PORT", 25)
+REGISTRY_SMTP_STARTTLS = env("SMTP_STARTTLS", False)
+REGISTRY_SMTP_USER = env("SMTP_USER", "")
+REGISTRY_SMTP_PASSWORD = env("SMTP_PASSWORD", "")
+REGISTRY_SMTP_FROM = env("SMTP_FROM", "noreply@registry.local")

@@ -9,6 +9,7 @@ MIN_BYTES = 32
 SHIPPED_PREFIX = "dev-only-"  # every default secret in config.py starts so
 # Every setting named like a signing secret: SECRET_KEY, JWT_SECRET_KEY, PAYMENT_SECRET, TAX_SECRET ...
 _SECRET_NAME = re.compile(r"^(?:[A-Z0-9_]+_)?SECRET(?:_KEY)?$")
+ALWAYS_USED = ("SECRET_KEY", "JWT_SECRET_KEY")  # others may be empty: their service is then not in use
 
 
 class InsecureSecrets(RuntimeError):
@@ -23,7 +24,9 @@ def problems(config) -> list:
         if not isinstance(value, (str, bytes)):
             continue
         raw = value.encode() if isinstance(value, str) else value
-        variable = f"REGISTRY_{key}"
+        if not raw and key not in ALWAYS_USED:
+            continue
+        variable = key if key.startswith("REGISTRY_") else f"REGISTRY_{key}"  # config.env() naming
         if raw.startswith(SHIPPED_PREFIX.encode()):
             out.append(f"{variable} is the shipped default; set it to {MIN_BYTES}+ random bytes")
         elif len(raw) < MIN_BYTES:

@@ -71,6 +71,11 @@ def test_the_check_refuses_defaults_and_short_secrets_and_lets_demo_testing_and_
     # Any other signing secret a later setting adds is covered by its name.
     with pytest.raises(secrets_check.InsecureSecrets, match="REGISTRY_SMS_GATEWAY_SECRET"):
         secrets_check.check(_config(**STRONG, SMS_GATEWAY_SECRET="dev-only-sms-secret-0123456789abcdef"))
+    with pytest.raises(secrets_check.InsecureSecrets, match=r"REGISTRY_SMS_SECRET is shorter than 32 bytes"):
+        secrets_check.check(_config(**STRONG, REGISTRY_SMS_SECRET="short"))
+    with pytest.raises(secrets_check.InsecureSecrets, match=r"REGISTRY_SECRET_KEY is shorter"):
+        secrets_check.check(_config(**{**STRONG, "SECRET_KEY": ""}))
+    secrets_check.check(_config(**STRONG, REGISTRY_SMS_SECRET=""))  # a service not in use has no secret
     secrets_check.check(_config(DEMO=True))  # make run: demo mode starts on the shipped secrets
     secrets_check.check(_config(TESTING=True))
     secrets_check.check(_config(**STRONG))

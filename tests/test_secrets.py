@@ -32,7 +32,8 @@ def _run(args, **overrides):
 
 
 def _config(**values):
-    return {name: getattr(config, name) for name in dir(config) if name.isupper()} | values
+    """config.py's settings as shipped, outside demo mode (the test process itself runs with REGISTRY_DEMO=1)."""
+    return {name: getattr(config, name) for name in dir(config) if name.isupper()} | {"DEMO": False} | values
 
 
 def test_python_run_py_with_the_shipped_secrets_exits_naming_every_variable_to_set():
@@ -45,7 +46,7 @@ def test_python_run_py_with_the_shipped_secrets_exits_naming_every_variable_to_s
 
 
 def test_flask_cli_is_refused_with_the_shipped_secrets():
-    """(In demo mode the CLI runs: tests/test_migrations.py upgrades a fresh database with REGISTRY_DEMO=1.)"""
+    """(In demo mode the CLI runs: tests/test_migrations.py upgrades a fresh database under conftest's REGISTRY_DEMO=1.)"""
     refused = _run(["-m", "flask", "--app", "run", "db", "upgrade"])
     assert refused.returncode != 0
     assert "REGISTRY_SECRET_KEY is the shipped default" in refused.stderr

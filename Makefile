@@ -35,7 +35,7 @@ test-postgres: setup
 	$(BIN)/pytest -q
 
 bench: db
-	$(BIN)/python bench/pages.py
+	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) instance

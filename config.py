@@ -106,3 +106,23 @@ TAX_KEY_ID = env("TAX_KEY_ID", "")
 TAX_NOTIFY_URL = env("TAX_NOTIFY_URL", "")    # our /tax/notify as the bureau reaches it; empty: from the request
 OUTSIDE_TIMEOUT_SECONDS = env("OUTSIDE_TIMEOUT_SECONDS", 10)
 NOTIFY_WINDOW_SECONDS = env("NOTIFY_WINDOW_SECONDS", 300)  # a notification's timestamp may be this far off
+
+# Demo and sandbox (issue 8). REGISTRY_DEMO=1 lets the shipped dev-only secrets through the start-up
+# check (app/secrets_check.py); REGISTRY_SANDBOX=1 selects the local stand-ins of outside services and
+# opens the SMS outbox page. `make run` sets both; production sets neither.
+DEMO = env("DEMO", False)
+
+# Verification codes by SMS (app/services/verification.py): validity, tries, and sends per phone and purpose.
+REGISTRY_CODE_MINUTES = env("CODE_MINUTES", 5)
+REGISTRY_CODE_TRIES = env("CODE_TRIES", 5)
+REGISTRY_CODE_RESEND_SECONDS = env("CODE_RESEND_SECONDS", 60)
+REGISTRY_CODE_SENDS_PER_HOUR = env("CODE_SENDS_PER_HOUR", 5)
+REGISTRY_CODE_SENDS_PER_DAY = env("CODE_SENDS_PER_DAY", 10)
+
+# E-mail notices (app/services/mail.py): an SMTP server; without one only the sandbox records them.
+REGISTRY_SMTP_HOST = env("SMTP_HOST", "")
+REGISTRY_SMTP_PORT = env("SMTP_PORT", 25)
+REGISTRY_SMTP_STARTTLS = env("SMTP_STARTTLS", False)
+REGISTRY_SMTP_USER = env("SMTP_USER", "")
+REGISTRY_SMTP_PASSWORD = env("SMTP_PASSWORD", "")
+REGISTRY_SMTP_FROM = env("SMTP_FROM", "noreply@registry.local")

@@ -31,6 +31,8 @@ def create_app(test_config=None):
     outside.check(app.config)  # a sandbox adapter without REGISTRY_SANDBOX=1 stops start-up
     for missing in outside.unconfigured(app.config):
         app.logger.warning("%s is not set: that outside service fails until it is", missing)
+    from app import secrets_check
+    secrets_check.check(app.config)  # no start-up on a shipped or short signing secret (unless demo/testing)
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])

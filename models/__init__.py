@@ -6,7 +6,7 @@ from .case import Case, CaseHistory, CaseParty, CaseUnit, Material  # noqa: F401
 from .certificate import ArchiveProof, Certificate  # noqa: F401
 from .counter import Counter  # noqa: F401
 from .institution import Institution, Operator, OperatorCertificate  # noqa: F401
-from .messaging import OneTimeCode, SmsMessage  # noqa: F401
+from .messaging import EmailMessage, OneTimeCode, SmsMessage  # noqa: F401
 from .nonce import UsedNonce  # noqa: F401
 from .party import Party  # noqa: F401
 from .payment import Payment  # noqa: F401

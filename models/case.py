@@ -85,6 +85,8 @@ class CaseParty(_CaseChild, Audited, Model):
     phone: Mapped[Optional[str]] = mapped_column(String(20))
     share: Mapped[Optional[Decimal]] = mapped_column(Numeric(5, 4))
     confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # The number on record the confirmation code went to (app/services/party_confirmation.py).
+    confirmed_phone: Mapped[Optional[str]] = mapped_column(String(20))
     case = relationship(Case, back_populates="parties")
 
 

@@ -1,10 +1,15 @@
-"""The SMS outbox (local adapter's store) and one-time codes sent by SMS."""
+"""The SMS outbox (local adapter's store), the e-mail outbox and one-time codes sent by SMS.
+
+No readable code is ever stored: a body carrying a code (app/services/verification.CodeBody) is kept
+with the code masked; in sandbox mode the code is also kept sealed (encrypted under SECRET_KEY) for
+the Admin's outbox page. Codes themselves are kept only as keyed hashes (OneTimeCode.code_hash).
+"""
 import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import DateTime, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from .base import utcnow
 
@@ -14,6 +19,34 @@ class SmsMessage(Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     body: Mapped[str] = mapped_column(String(500), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(40), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="sent")
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    sealed_code: Mapped[Optional[str]] = mapped_column(String(200))
+
+    @validates("body")
+    def _no_readable_code(self, key, value):
+        """Whatever adapter stores the message, the code in it is masked (and sealed only in sandbox)."""
+        if hasattr(value, "masked"):
+            self.sealed_code = value.sealed()
+            return value.masked
+        return value
+
+    @property
+    def text(self):
+        """The body as the signed-in staff member may read it (the code shown to a sandbox Admin only)."""
+        from app.services.verification import outbox_text
+        return outbox_text(self)
+
+
+class EmailMessage(Model):
+    """An e-mail as sent (SMTP) or, in sandbox mode, only recorded: notices such as a password reset."""
+
+    __tablename__ = "email_message"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
     purpose: Mapped[str] = mapped_column(String(40), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="sent")
     sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

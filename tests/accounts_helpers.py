@@ -34,8 +34,11 @@ def reload(db, user):
 
 
 def last_code(db, phone):
+    """The code of the last SMS to this phone, as only the sandbox can unseal it (the body masks it)."""
+    from app.services import verification
     msg = db.session.scalar(select(SmsMessage).where(SmsMessage.phone == phone).order_by(SmsMessage.id.desc()))
-    return re.search(r"\d{6}", msg.body).group(0)
+    assert not re.search(r"\d{6}", msg.body), "the outbox keeps the code masked"
+    return verification.reveal(msg)
 
 
 def audit_actions(db, username):

@@ -14,6 +14,8 @@ TMP = Path(tempfile.mkdtemp(prefix="registry-test-"))
 DATABASE_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL", f"sqlite:///{TMP / 'test.db'}")
 os.environ["REGISTRY_DATABASE_URL"] = DATABASE_URL
 os.environ["REGISTRY_DATA_DIR"] = str(TMP / "files")
+os.environ.setdefault("REGISTRY_SANDBOX", "1")  # the local stand-ins of outside services (SMS outbox ...)
+os.environ.setdefault("REGISTRY_DEMO", "1")  # apps the tests start in subprocesses may run on the shipped secrets
 
 
 def _reset_postgres(url):

@@ -5,7 +5,8 @@ from . import accounts, appointments, payment, proofs, public, tax
 from .cases import CaseView
 from .institutions import InstitutionView, OperatorView
 from .register import BuildingView, MortgageView, ParcelView, PartyView, PreNoticeView, RightView, UnitView
-from .system import AuditLogView, SmsOutboxView
+from . import system
+from .system import AuditLogView
 
 APPLY, OFFICE, QUERY, SYSTEM = "Apply", "Office", "Query", "System"
 
@@ -31,7 +32,7 @@ def register(appbuilder):
     add(InstitutionView, "Institutions", label=_l("Institution information"), icon="fa-bank", category=SYSTEM, category_label=_l("System management"))
     add(OperatorView, "Operators", label=_l("Operator management"), icon="fa-user", category=SYSTEM)
     add(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history", category=SYSTEM)
-    add(SmsOutboxView, "SmsOutbox", label=_l("SMS outbox"), icon="fa-envelope", category=SYSTEM)
+    system.register_outbox(appbuilder, SYSTEM)  # sandbox only
     from . import desk; desk.register(appbuilder)  # noqa: E702  (desk, office, review, workbench)
     proofs.register(appbuilder)  # issued certificates and proofs (业务办公 → 证书/证明)
     accounts.register(appbuilder)

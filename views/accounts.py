@@ -22,25 +22,25 @@ from app.auth import LoginRefused, ca, ldap_auth, lockout
 from app.auth.forms import (CaLoginForm, ChangePasswordForm, FontSizeForm, ForgotPasswordForm,
                             InstitutionRegistrationForm, MyInfoForm, PasswordLoginForm, PublicRegistrationForm)
 from app.extensions import appbuilder, db
-from app.services import sms
+from models.base import utcnow
+from app.services import mail, verification
 from models import Institution, Operator, OperatorCertificate
 
 RESET_PURPOSE, REGISTER_PURPOSE = "reset_password", "register"
-RESEND_SECONDS = 60
+STAFF_RESET = _l("Administrator and registry accounts cannot reset their password by SMS; "
+                 "please ask the system administrator")
 
 
 def _send_code(phone, purpose, subject=None):
-    """Send a code unless one went to this number for this purpose within RESEND_SECONDS (no SMS flooding)."""
-    import datetime as dt
-
-    from models import SmsMessage
-    from models.base import utcnow
-    recent = db.session.scalar(select(SmsMessage.id).where(
-        SmsMessage.phone == phone, SmsMessage.purpose == purpose,
-        SmsMessage.sent_at > utcnow() - dt.timedelta(seconds=RESEND_SECONDS)).limit(1))
-    if recent is None:
-        sms.send_code(phone, purpose, subject=subject)
-        db.session.commit()
+    """Send a code within the caps of app/services/verification.py; False (and a message) when refused."""
+    try:
+        verification.send_code(phone, purpose, subject=subject)
+    except verification.CodeError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return False
+    db.session.commit()
+    return True
 
 
 def _sm():
@@ -180,8 +180,7 @@ class AccountsView(BaseView):
             if form.phone.validate(form):
                 if _sm().find_user(username=form.phone.data):
                     flash(_("This mobile number is already registered; sign in or use Forgot password"), "warning")
-                else:
-                    _send_code(form.phone.data, REGISTER_PURPOSE)
+                elif _send_code(form.phone.data, REGISTER_PURPOSE):
                     flash(_("A verification code has been sent to %(phone)s", phone=form.phone.data), "info")
         elif form.validate_on_submit() and self._register_person(form):
             flash(_("Registration complete; you can now sign in with your mobile number"), "success")
@@ -197,8 +196,8 @@ class AccountsView(BaseView):
             form.phone.errors.append(_("This mobile number is already registered"))
             return False
         try:
-            sms.verify_code(form.phone.data, REGISTER_PURPOSE, form.code.data)
-        except sms.CodeError as exc:
+            verification.verify_code(form.phone.data, REGISTER_PURPOSE, form.code.data)
+        except verification.CodeError as exc:
             form.code.errors.append(str(exc))
             return False
         user = sm.add_user(form.phone.data, form.name.data.strip(), "", f"{form.phone.data}@example.com",
@@ -266,10 +265,12 @@ class AccountsView(BaseView):
         if request.method == "POST" and form.send_code.data:
             if form.username.validate(form) and form.phone.validate(form):
                 user = _sm().find_login_user(form.username.data)
-                if user is not None and user.phone == form.phone.data:
-                    _send_code(user.phone, RESET_PURPOSE, subject=user.username)
-                # The same answer either way, so the page does not tell which accounts exist.
-                flash(_("If the account and mobile number match, a verification code has been sent"), "info")
+                if user is not None and not verification.may_reset_by_sms(user):
+                    flash(str(STAFF_RESET), "danger")
+                elif user is None or user.phone != form.phone.data or _send_code(user.phone, RESET_PURPOSE,
+                                                                                 subject=user.username):
+                    # The same answer either way, so the page does not tell which accounts exist.
+                    flash(_("If the account and mobile number match, a verification code has been sent"), "info")
         elif form.validate_on_submit() and self._reset(form):
             flash(_("Your password has been reset and the account unlocked; please sign in"), "success")
             return redirect(url_for("LoginView.login"))
@@ -277,12 +278,15 @@ class AccountsView(BaseView):
 
     def _reset(self, form):
         user = _sm().find_login_user(form.username.data)
+        if user is not None and not verification.may_reset_by_sms(user):
+            form.code.errors.append(str(STAFF_RESET))
+            return False
         if user is None or user.phone != form.phone.data:
             form.code.errors.append(_("The account and mobile number do not match"))
             return False
         try:
-            sms.verify_code(user.phone, RESET_PURPOSE, form.code.data, subject=user.username)
-        except sms.CodeError as exc:
+            verification.verify_code(user.phone, RESET_PURPOSE, form.code.data, subject=user.username)
+        except verification.CodeError as exc:
             form.code.errors.append(str(exc))
             return False
         user.password = generate_password_hash(form.password.data)
@@ -290,8 +294,25 @@ class AccountsView(BaseView):
         _sm().rotate_session_nonce(user)
         audit.record(db.session, "password_reset", "Operator", user.id, username=user.username,
                      institution_id=user.institution_id, summary=_("Password reset by SMS code; account unlocked"))
+        _notify_reset(user)
         db.session.commit()
         return True
+
+
+def _notify_reset(user):
+    """Tell the account's other channel (its e-mail) that the password was reset by a code to its phone:
+    whoever holds only the phone cannot take the account over unnoticed."""
+    when = utcnow().strftime("%Y-%m-%d %H:%M")
+    phone = (user.phone or "")[:3] + "****" + (user.phone or "")[-4:]
+    try:
+        mail.adapter().send(user.email, _("Your password was reset"), _(
+            "The password of your account %(username)s was reset at %(when)s (UTC) with a code sent to %(phone)s. "
+            "If this was not you, contact the registry at once.", username=user.username, when=when, phone=phone),
+            "reset_notice")
+    except (mail.MailUnavailable, OSError) as exc:  # the reset stands; the missing notice is on record
+        current_app.logger.error("password reset notice to %s not sent: %s", user.username, exc)
+        audit.record(db.session, "reset_notice_failed", "Operator", user.id, username=user.username,
+                     institution_id=user.institution_id, summary=str(exc)[:300])
 
 
 class SettingsView(BaseView):

@@ -11,14 +11,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import rulebook
 from app.extensions import db
-from app.services import excel, materials, payment, pdf, sms
+from app.services import excel, materials, party_confirmation, payment, pdf, verification
 from app.validators import REGISTRY, ValidationFailed
 from models import CaseParty
 
 from . import desk_common as dc
 from .downloads import file_response
-
-SMS_PURPOSE = "case_confirm"
 
 
 def _workflow():
@@ -120,7 +118,7 @@ class DeskCaseView(BaseView):
         party.phone = typed["phone"] or None
         party.share = typed["share"] or None
         if changed_identity:
-            party.confirmed_at = None  # a confirmation belongs to the person and number it was sent to
+            party_confirmation.reset(party)  # a confirmation belongs to the person and number it was sent to
         if _commit(case=case, touch=True):
             flash(_("Party saved"), "success")
         return redirect(url_for(".show", case_id=case.id) + "#parties")
@@ -144,32 +142,33 @@ class DeskCaseView(BaseView):
     def send_code(self, case_id, party_id):
         case = dc.load_case(case_id)
         party = next((p for p in case.parties if p.id == party_id), None)
-        if party is None or not party.phone:
-            flash(_("The party has no mobile number"), "danger")
+        if party is None:
+            flash(_("Party not found"), "danger")
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
+        try:  # to the party's phone on record, never simply the number typed on the case
+            phone = party_confirmation.send(case, party)
+        except verification.CodeError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
         else:
-            sms.send_code(party.phone, SMS_PURPOSE, subject=f"{case.number}:{party.id}", body_template=_(
-                "Case %(number)s: to confirm this registration application give the operator the code %%(code)s "
-                "(valid %%(minutes)d minutes).", number=case.number))
             db.session.commit()
-            flash(_("A confirmation code was sent to %(phone)s", phone=party.phone[:3] + "****" + party.phone[-4:]),
-                  "info")
+            flash(_("A confirmation code was sent to the mobile number on record %(phone)s",
+                    phone=party_confirmation.masked(phone)), "info")
         return redirect(url_for(".show", case_id=case.id) + "#parties")
 
     @expose("/<int:case_id>/party/<int:party_id>/confirm", methods=["POST"])
     @has_access
     def confirm_party(self, case_id, party_id):
-        from models.base import utcnow
         case = dc.load_case(case_id)
         party = next((p for p in case.parties if p.id == party_id), None)
-        if party is None or not party.phone:
-            flash(_("The party has no mobile number"), "danger")
+        if party is None:
+            flash(_("Party not found"), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#parties")
         try:
-            sms.verify_code(party.phone, SMS_PURPOSE, request.form.get("code", ""), subject=f"{case.number}:{party.id}")
-        except sms.CodeError as exc:
+            party_confirmation.confirm(case, party, request.form.get("code", ""))
+        except verification.CodeError as exc:
             flash(str(exc), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#parties")
-        party.confirmed_at = utcnow()
         if _commit(case=case, touch=True):
             flash(_("%(name)s confirmed the application", name=party.name), "success")
         return redirect(url_for(".show", case_id=case.id) + "#parties")

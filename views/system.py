@@ -1,4 +1,5 @@
-"""Read-only system views: the audit log (searchable, with before/after) and the SMS outbox."""
+"""Read-only system views: the audit log (searchable, with before/after) and the SMS outbox (sandbox only)."""
+from flask import abort, current_app
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -39,8 +40,34 @@ class AuditLogView(ReadOnlyModelView):
         return super()._get_show_widget(pk, item, **kwargs)
 
 
+SMS_PURPOSES = {"register": _l("Registration"), "reset_password": _l("Password reset"),
+                "case_confirm": _l("Party confirmation")}
+
+
 class SmsOutboxView(ReadOnlyModelView):
+    """The sandbox SMS gateway's outbox. It exists only in sandbox mode (REGISTRY_SANDBOX=1): registered
+    then only, and refused (404) whenever the setting is off. Codes in it are masked for everyone but the
+    Admin (SmsMessage.text; the table itself holds no readable code)."""
+
     datamodel = SQLAInterface(SmsMessage)
-    list_columns = ["sent_at", "phone", "purpose", "body", "status"]
+    list_columns = show_columns = ["sent_at", "phone", "purpose", "text", "status"]
     search_columns = ["phone", "purpose", "sent_at"]
+    label_columns = {**ReadOnlyModelView.label_columns, "text": _l("Message")}
+    formatters_columns = {"purpose": lambda key: SMS_PURPOSES.get(key, key)}
     base_order = ("sent_at", "desc")
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(_sandbox_only)
+        return blueprint
+
+
+def _sandbox_only():
+    if not current_app.config.get("SANDBOX"):
+        abort(404)
+
+
+def register_outbox(appbuilder, category):
+    """The outbox page, in sandbox mode only."""
+    if current_app.config.get("SANDBOX"):
+        appbuilder.add_view(SmsOutboxView, "SmsOutbox", label=_l("SMS outbox"), icon="fa-envelope", category=category)

@@ -1,7 +1,7 @@
 """codes: SMS outbox keeps codes sealed, e-mail outbox, the number a party confirmed on
 
 Revision ID: c0de5ea1ed01
-Revises: b673cc9251eb
+Revises: c4f1a7e2d9b3
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c0de5ea1ed01'
-down_revision = 'b673cc9251eb'
+down_revision = 'c4f1a7e2d9b3'
 branch_labels = None
 depends_on = None
 

@@ -92,7 +92,7 @@ def _login(base, username):
     browser = Browser(base)
     status, headers, _page = browser.open("/login/", {"username": username, "password": DEMO_PASSWORD})
     assert status == 302 and "/login" not in headers["Location"], f"{username} could not sign in"
-    assert 'href="/logout/"' in browser.open("/")[2]
+    assert 'id="logout-form"' in browser.open("/")[2]
     return browser
 
 

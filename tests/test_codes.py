@@ -84,7 +84,7 @@ def test_a_reviewer_reading_the_outbox_cannot_take_over_an_account(client, app, 
     finally:
         app.config["SANDBOX"] = True
     # And without the code the reviewer's guess resets nothing.
-    client.get("/logout/")
+    client.auth.logout()
     reset(client, victim, "000000" if code != "000000" else "111111")
     assert "/logout" in client.auth.login(victim.username, PASSWORD).get_data(as_text=True)
 

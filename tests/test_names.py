@@ -98,7 +98,7 @@ def test_the_review_page_history_names_both(client, rejected_case):
 
 def test_the_public_progress_query_names_the_people_and_actions_in_words(client, rejected_case):
     _case_id, number, party_id = rejected_case
-    client.get("/logout/")
+    client.auth.logout()
     page = client.post("/public/progress", data={"number": number, "id_number": party_id}).get_data(as_text=True)
     result = page[page.index("progress-result"):]
     assert "陈晓东" in result and "审核员" in result

@@ -100,7 +100,7 @@ def test_another_institution_cannot_read_the_pdf(app, issued, username):
 
 def test_the_public_user_and_visitors_cannot_read_the_pdf_by_id(app, issued):
     client = _client(app)
-    client.get("/logout/")
+    client.auth.logout()
     assert client.get(f"/proofs/{issued.cert_id}/pdf").status_code in (302, 401)
     login(client, "public")
     r = client.get(f"/proofs/{issued.cert_id}/pdf")

@@ -113,7 +113,10 @@ def send_code(phone: str, purpose: str, subject: str = None, body_template: str 
                                expires_at=utcnow() + dt.timedelta(minutes=minutes),
                                tries_left=current_app.config["REGISTRY_CODE_TRIES"]))
     template = body_template or _("Your verification code is %(code)s, valid for %(minutes)d minutes.")
-    sms.adapter().send(phone, CodeBody(template, code, minutes=minutes, **params), purpose)
+    try:
+        sms.adapter().send(phone, CodeBody(template, code, minutes=minutes, **params), purpose)
+    except sms.SmsError as exc:  # the gateway refused: the pages show the reason like any code problem
+        raise CodeError(str(exc)) from None
 
 
 def verify_code(phone: str, purpose: str, code: str, subject: str = None) -> None:

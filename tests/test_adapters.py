@@ -254,3 +254,10 @@ def test_the_tax_bureau_notify_clears_the_tax_once_and_forgeries_are_refused(app
     db.session.expire_all()
     local = db.session.scalar(select(TaxAssessment).where(TaxAssessment.case_id == transfer.id))
     assert local.status == "cleared" and local.receipt_number == f"RC{row['reference']}"
+
+
+def test_a_refusing_gateway_is_a_message_on_the_page_not_an_error_page(client, gateway):
+    gateway.error = ("isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控")
+    page = client.post("/accounts/register/", data={"phone": "13912345678", "send_code": "1"})
+    assert page.status_code == 200
+    assert "触发小时级流控" in page.get_data(as_text=True)

@@ -1,9 +1,11 @@
-"""The case page of the institution desk: form, parties, materials, SMS confirmation, print, submit.
+"""The case page of the institution desk: one form holding basic information, units, parties and
+materials, saved as a whole.
 
-Routes answer POSTs with a redirect (PRG) except when the form has errors: then the page is shown
-again with the typed values and a message next to each bad field, and nothing is lost.
+Every action on a draft (save, autosave, party save, upload, SMS send, confirm, delete, 提交) first
+saves whatever the posted page holds (save_all), then does its own part: nothing typed elsewhere
+on the page is lost. Routes answer POSTs with a redirect (PRG); autosave answers JSON.
 """
-from flask import flash, g, make_response, redirect, request, send_file, url_for
+from flask import flash, g, jsonify, make_response, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -33,16 +35,20 @@ class DeskCaseView(BaseView):
     def _page(self, case, business, form_errors=None, typed=None, party_errors=None, party_typed=None, status=200):
         wf = _workflow()
         events = [t for t in wf.available_events(case, g.user)]
+        pending = (case.form_data or {}).get(PENDING_PARTY) or {}
         body = self.render_template(
             "desk/case.html", case=case, business=business, tx=dc.tx, draft=dc.is_draft(case, business),
             node_label=dc.state_label(business, case.node), events=events,
             form_errors=form_errors or {}, typed=typed, party_errors=party_errors or {},
-            party_typed=party_typed or {}, parties=dc.parties_table(case, business),
+            party_typed=party_typed or pending, parties=dc.parties_table(case, business),
             materials=dc.materials_table(case, business), vocab=dc.vocab_options, display=dc.display,
             upper=dc.money_upper, flow_svg=dc.flowchart(case, business), id_type_label=dc.id_type_label,
             state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
-            id_types=_id_types(), fees=payment.outstanding(case), tax=dc.tax_status(case, business))
+            id_types=_id_types(), fees=payment.outstanding(case), tax=dc.tax_status(case, business),
+            waiting=business.workflow.waiting_in(case.node) is not None,
+            same_as=lambda role, source: dc.same_as_ticked(case, role, source),
+            keywords=dc.material_keywords, saved_at=lambda c: _hhmm(c.updated_at))
         return make_response(body, status)
 
     @expose("/<int:case_id>/")
@@ -51,37 +57,33 @@ class DeskCaseView(BaseView):
         case = dc.load_case(case_id)
         return self._page(case, rulebook.for_case(case))
 
-    # ---- form ---------------------------------------------------------------------------------
+    # ---- the whole form -----------------------------------------------------------------------
     @expose("/<int:case_id>/form", methods=["POST"])
     @has_access
     def save_form(self, case_id):
+        """保存草稿 and the debounced autosave (X-Autosave: 1, answered with JSON)."""
+        autosave = request.headers.get("X-Autosave") == "1"
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
         if not dc.is_draft(case, business):
+            if autosave:
+                return jsonify(ok=False, message=_("Only a draft can be edited")), 409
             flash(_("Only a draft can be edited"), "danger")
             return redirect(url_for(".show", case_id=case.id))
-        errors, typed = {}, {}
-        raw_case = {f.field: request.form.get(f"case__{f.field}", "") for f in business.form.case}
-        values, bad = excel.validate_values(business.form.case, raw_case)
-        errors.update({f"case__{k}": v for k, v in bad.items()})
-        typed.update({f"case__{k}": v for k, v in raw_case.items()})
-        case.form_data = {**(case.form_data or {}), **values}
-        for cu in case.units:
-            raw = {f.field: request.form.get(f"unit__{cu.id}__{f.field}", "") for f in business.form.per_unit}
-            if business.form.per_unit and f"unit__{cu.id}__{business.form.per_unit[0].field}" not in request.form:
-                continue  # this unit was not on the submitted page (batch pages show a slice)
-            values, bad = excel.validate_values(business.form.per_unit, raw)
-            errors.update({f"unit__{cu.id}__{k}": v for k, v in bad.items()})
-            typed.update({f"unit__{cu.id}__{k}": v for k, v in raw.items()})
-            cu.data = {**(cu.data or {}), **values}
-            cu.group_name = request.form.get(f"group__{cu.id}", cu.group_name) or None
-        # A draft keeps what was typed even when some of it is wrong: submit checks it again.
-        if not _commit(expected=request.form.get("version"), case=case):
+        saved = save_all(case, business, request.form, commit_party=not autosave)
+        if autosave:
+            if saved is None:
+                return jsonify(ok=False, message=_("The case was changed meanwhile; nothing was saved. "
+                                                  "Please reload and try again.")), 409
+            return jsonify(ok=True, version=case.version, saved_at=_hhmm(case.updated_at),
+                           errors=len(saved.errors) + len(saved.party_errors))
+        if saved is None:
             return redirect(url_for(".show", case_id=case.id))
-        if errors:
-            flash(_("The draft was saved, but %(n)d field(s) need correcting before submission", n=len(errors)),
-                  "warning")
-            return self._page(dc.load_case(case_id), business, form_errors=errors, typed=typed, status=400)
+        if saved.errors or saved.party_errors:
+            flash(_("The draft was saved, but %(n)d field(s) need correcting before submission",
+                    n=len(saved.errors) + len(saved.party_errors)), "warning")
+            return self._page(dc.load_case(case_id), business, form_errors=saved.errors, typed=saved.typed,
+                              party_errors=saved.party_errors, party_typed=saved.party_typed, status=400)
         flash(_("Draft saved"), "success")
         return redirect(url_for(".show", case_id=case.id))
 
@@ -89,40 +91,19 @@ class DeskCaseView(BaseView):
     @expose("/<int:case_id>/party", methods=["POST"])
     @has_access
     def save_party(self, case_id):
+        """保存当事人: the whole page is saved; the new-party row becomes a party when it is complete."""
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
         if not dc.is_draft(case, business):
             flash(_("Only a draft can be edited"), "danger")
             return redirect(url_for(".show", case_id=case.id))
-        role = request.form.get("role", "")
-        spec = business.form.parties.get(role)
-        typed = {k: request.form.get(k, "").strip() for k in ("role", "kind", "name", "id_type", "id_number",
-                                                               "phone", "share", "party_id")}
-        errors = _party_errors(spec, typed)
-        party = None
-        if typed["party_id"]:
-            party = next((p for p in case.parties if str(p.id) == typed["party_id"]), None)
-        elif spec and spec.max is not None and len([p for p in case.parties if p.role == role]) >= spec.max:
-            errors["name"] = _("At most %(n)d party(ies) in this role", n=spec.max)
-        if not errors and any(p.role == role and p.id_number == typed["id_number"].upper() and p is not party
-                              for p in case.parties):
-            errors["id_number"] = _("This person is already a party in this role")
-        if errors:
-            return self._page(case, business, party_errors=errors, party_typed=typed, status=400)
-        if party is None:
-            party = CaseParty(case=case, role=role)
-            db.session.add(party)
-        changed_identity = party.id_number != typed["id_number"].upper() or party.phone != (typed["phone"] or None)
-        party.kind = typed["kind"] or "person"
-        party.name = typed["name"]
-        party.id_type = typed["id_type"] or "1"
-        party.id_number = typed["id_number"].upper()
-        party.phone = typed["phone"] or None
-        party.share = typed["share"] or None
-        if changed_identity:
-            party.confirmed_at = None  # a confirmation belongs to the person and number it was sent to
-        if _commit(case=case, touch=True):
-            flash(_("Party saved"), "success")
+        saved = save_all(case, business, request.form, commit_party=True)
+        if saved is None:
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
+        if saved.party_errors or saved.errors:
+            return self._page(dc.load_case(case_id), business, form_errors=saved.errors, typed=saved.typed,
+                              party_errors=saved.party_errors, party_typed=saved.party_typed, status=400)
+        flash(_("Party saved") if saved.party_added else _("Draft saved"), "success")
         return redirect(url_for(".show", case_id=case.id) + "#parties")
 
     @expose("/<int:case_id>/party/<int:party_id>/delete", methods=["POST"])
@@ -130,9 +111,13 @@ class DeskCaseView(BaseView):
     def delete_party(self, case_id, party_id):
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
+        if not dc.is_draft(case, business) or _save_first(case, business) is None:
+            if not dc.is_draft(case, business):
+                flash(_("Only a draft can be edited"), "danger")
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
         party = next((p for p in case.parties if p.id == party_id), None)
-        if party is None or not dc.is_draft(case, business):
-            flash(_("Only a draft can be edited"), "danger")
+        if party is None:
+            flash(_("Party not found"), "danger")
         else:
             case.parties.remove(party)
             if _commit(case=case, touch=True):
@@ -143,16 +128,29 @@ class DeskCaseView(BaseView):
     @has_access
     def send_code(self, case_id, party_id):
         case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
         party = next((p for p in case.parties if p.id == party_id), None)
         if party is None or not party.phone:
             flash(_("The party has no mobile number"), "danger")
         else:
-            sms.send_code(party.phone, SMS_PURPOSE, subject=f"{case.number}:{party.id}", body_template=_(
-                "Case %(number)s: to confirm this registration application give the operator the code %%(code)s "
-                "(valid %%(minutes)d minutes).", number=case.number))
+            send_confirmation(case, party)
             db.session.commit()
-            flash(_("A confirmation code was sent to %(phone)s", phone=party.phone[:3] + "****" + party.phone[-4:]),
-                  "info")
+            flash(_("A confirmation code was sent to %(phone)s", phone=_masked(party.phone)), "info")
+        return redirect(url_for(".show", case_id=case.id) + "#parties")
+
+    @expose("/<int:case_id>/send-codes", methods=["POST"])
+    @has_access
+    def send_codes(self, case_id):
+        """One click: a confirmation code to every party the rules ask to confirm and who has not yet."""
+        case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
+        sent, missing = send_all_confirmations(case, business)
+        db.session.commit()
+        _flash_sent(sent, missing)
         return redirect(url_for(".show", case_id=case.id) + "#parties")
 
     @expose("/<int:case_id>/party/<int:party_id>/confirm", methods=["POST"])
@@ -160,36 +158,55 @@ class DeskCaseView(BaseView):
     def confirm_party(self, case_id, party_id):
         from models.base import utcnow
         case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
         party = next((p for p in case.parties if p.id == party_id), None)
         if party is None or not party.phone:
             flash(_("The party has no mobile number"), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#parties")
+        code = request.form.get(f"code__{party.id}") or request.form.get("code", "")
         try:
-            sms.verify_code(party.phone, SMS_PURPOSE, request.form.get("code", ""), subject=f"{case.number}:{party.id}")
+            sms.verify_code(party.phone, SMS_PURPOSE, code, subject=f"{case.number}:{party.id}")
         except sms.CodeError as exc:
             flash(str(exc), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#parties")
         party.confirmed_at = utcnow()
         if _commit(case=case, touch=True):
             flash(_("%(name)s confirmed the application", name=party.name), "success")
+            # A case waiting for the confirmations (待确认) moves on by itself once the last one is in.
+            if _workflow().resume(case):
+                flash(_("Every party has confirmed: the case moved on to %(node)s",
+                        node=dc.state_label(business, case.node)), "success")
         return redirect(url_for(".show", case_id=case.id) + "#parties")
 
     # ---- materials ----------------------------------------------------------------------------
     @expose("/<int:case_id>/materials", methods=["POST"])
     @has_access
     def upload(self, case_id):
+        """Files of the drop zone (each filed by its name), of one material's row, or (material_key)
+        all for one material. All that are filed are stored, or none."""
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
-        spec = next((m for m in business.materials if m.key == request.form.get("material_key")), None)
-        files = [f for f in request.files.getlist("files") if f and f.filename]
-        if spec is None or not files:
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#materials")
+        by_key = {m.key: m for m in business.materials}
+        chosen = by_key.get(request.form.get("material_key") or request.args.get("material", ""))
+        filed, unmatched = [], []
+        for f in request.files.getlist("files"):
+            if f and f.filename:
+                spec = chosen or dc.match_material(business, f.filename)
+                (filed.append((spec, f)) if spec else unmatched.append(f.filename))
+        for key, spec in by_key.items():
+            filed += [(spec, f) for f in request.files.getlist(f"files__{key}") if f and f.filename]
+        if not filed and not unmatched:
             flash(_("Choose a material and at least one file"), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#materials")
         replacing = None
         if request.form.get("replace_id"):
             replacing = next((m for m in case.materials if str(m.id) == request.form["replace_id"]), None)
         try:
-            for f in files:  # several files at once: all are checked and stored, or none
+            for spec, f in filed:
                 materials.add(case, spec, f.filename, f.read(), dc.current_user_id(),
                               editable=dc.is_draft(case, business), replacing=replacing)
                 replacing = None
@@ -197,8 +214,11 @@ class DeskCaseView(BaseView):
             db.session.rollback()
             flash(str(exc), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#materials")
-        if _commit(case=case, touch=True):
-            flash(_("%(n)d file(s) uploaded", n=len(files)), "success")
+        if filed and _commit(case=case, touch=True):
+            flash(_("%(n)d file(s) uploaded", n=len(filed)), "success")
+        if unmatched:
+            flash(_("Not filed, the name does not tell which material it is: %(files)s. "
+                    "Choose it in the material's row.", files="、".join(unmatched)), "warning")
         return redirect(url_for(".show", case_id=case.id) + "#materials")
 
     @expose("/<int:case_id>/materials/<int:material_id>/delete", methods=["POST"])
@@ -206,6 +226,8 @@ class DeskCaseView(BaseView):
     def delete_material(self, case_id, material_id):
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#materials")
         material = next((m for m in case.materials if m.id == material_id), None)
         try:
             if material is None:
@@ -245,8 +267,33 @@ class DeskCaseView(BaseView):
     @expose("/<int:case_id>/fire", methods=["POST"])
     @has_access
     def fire(self, case_id):
+        """提交 (and the other events): a draft is saved first, then the transition's guards are checked;
+        at 提交 the application form is generated and attached, and when the rules let the case wait for
+        the parties' confirmations (待确认) the codes go to every party who has not confirmed yet."""
         case = dc.load_case(case_id)
-        return fire_event(case, request.form, url_for(".show", case_id=case.id))
+        business = rulebook.for_case(case)
+        back = url_for(".show", case_id=case.id)
+        form = request.form
+        if dc.is_draft(case, business):
+            if _save_first(case, business) is None:
+                return redirect(back)
+            t = business.workflow.transition(form.get("event", ""), case.node)
+            if t is not None and "materials_complete" in t.guards:   # the form is attached before it is checked
+                try:
+                    attach_generated(case, business)
+                except (materials.MaterialError, pdf.PdfError) as exc:
+                    db.session.rollback()
+                    flash(str(exc), "danger")
+                    return redirect(back)
+                _commit(case=case)
+            form = {**form.to_dict(), "version": str(case.version)}   # the save above moved the version on
+        before = case.node
+        response = fire_event(case, form, back)
+        if case.node != before and business.workflow.waiting_in(case.node) is not None:
+            sent, missing = send_all_confirmations(case, business)
+            db.session.commit()
+            _flash_sent(sent, missing)
+        return response
 
 
 def fire_event(case, form, back):
@@ -279,6 +326,198 @@ def _transition_label(case, event):
         if t.event == event:
             return t.label
     return event
+
+
+PENDING_PARTY = "_pending_party"   # form_data key: a new-party row typed but not complete yet
+
+
+class Saved:
+    """What save_all kept: field errors and typed values (shown again), the new-party row's state."""
+
+    def __init__(self):
+        self.errors, self.typed, self.party_errors, self.party_typed = {}, {}, {}, {}
+        self.party_added = False
+
+
+PARTY_KEYS = ("role", "kind", "name", "id_type", "id_number", "phone", "share", "party_id")
+
+
+def save_all(case, business, form, commit_party=True):
+    """Save every section the posted page holds into the draft, and commit; None when the page was stale.
+
+    Only what the page posted is touched (a batch page shows a slice of the units; a test may post one
+    section). Wrong values are kept as typed, with their errors: 提交 checks everything again. The
+    new-party row becomes a party when it is complete and commit_party (an explicit action); otherwise it
+    is kept in the draft as typed, so that an autosave never creates half a party."""
+    saved = Saved()
+    present = {f.field: form.get(f"case__{f.field}") for f in business.form.case if f"case__{f.field}" in form}
+    if present:
+        values, bad = excel.validate_values(business.form.case, {**_as_raw(case.form_data, business.form.case),
+                                                                  **present})
+        saved.errors.update({f"case__{k}": v for k, v in bad.items() if k in present})
+        saved.typed.update({f"case__{k}": v for k, v in present.items()})
+        case.form_data = {**(case.form_data or {}), **{k: values[k] for k in present}}
+    for cu in case.units:
+        posted = {f.field: form.get(f"unit__{cu.id}__{f.field}") for f in business.form.per_unit
+                  if f"unit__{cu.id}__{f.field}" in form}
+        if posted:
+            values, bad = excel.validate_values(business.form.per_unit,
+                                                {**_as_raw(cu.data, business.form.per_unit), **posted})
+            saved.errors.update({f"unit__{cu.id}__{k}": v for k, v in bad.items() if k in posted})
+            saved.typed.update({f"unit__{cu.id}__{k}": v for k, v in posted.items()})
+            cu.data = {**(cu.data or {}), **{k: values[k] for k in posted}}
+        if f"group__{cu.id}" in form:
+            cu.group_name = form.get(f"group__{cu.id}") or None
+    _save_party_rows(case, business, form, saved)
+    for role, spec in business.form.parties.items():
+        if spec.same_as and f"same__{role}__shown" in form:
+            if f"same__{role}" in form:
+                dc.sync_same_as(case, role, spec.same_as)
+            elif dc.same_as_ticked(case, role, spec.same_as):
+                dc.clear_role(case, role)   # unticked: the copies go, the clerk enters the real party
+    _save_new_party(case, business, form, saved, commit_party)
+    if not _commit(expected=form.get("version"), case=case, touch=True):
+        return None
+    return saved
+
+
+def _as_raw(data, fields):
+    """Stored values as a form would post them, so a partial post is validated with the rest."""
+    out = {}
+    for f in fields:
+        v = (data or {}).get(f.field)
+        out[f.field] = "" if v is None else ("true" if v is True else "false" if v is False else str(v))
+    return out
+
+
+def _save_party_rows(case, business, form, saved):
+    """The inline rows of the parties already on the case: name, ID, phone and share as typed."""
+    for p in list(case.parties):
+        if f"party__{p.id}__name" not in form:
+            continue
+        spec = business.form.parties.get(p.role)
+        typed = {k: (form.get(f"party__{p.id}__{k}", getattr(p, k) if k != "share" else
+                              ("" if p.share is None else str(p.share))) or "").strip()
+                 for k in ("name", "id_number", "phone", "share")}
+        errors = _party_errors(spec, {**typed, "role": p.role}) if spec else {}
+        for k, v in errors.items():
+            saved.party_errors[f"party__{p.id}__{k}"] = v
+            saved.party_typed[f"party__{p.id}__{k}"] = typed.get(k, "")
+        if typed["name"]:
+            p.name = typed["name"]
+        number = typed["id_number"].upper()
+        if number and number != p.id_number and not any(
+                o is not p and o.role == p.role and o.id_number == number for o in case.parties):
+            p.id_number, p.confirmed_at = number, None   # a confirmation belongs to the person it was sent to
+        if (typed["phone"] or None) != p.phone and "phone" not in errors:
+            p.phone, p.confirmed_at = typed["phone"] or None, None
+        if "share" not in errors:
+            p.share = typed["share"] or None
+
+
+def _save_new_party(case, business, form, saved, commit_party):
+    if "role" not in form:
+        return
+    typed = {k: (form.get(k) or "").strip() for k in PARTY_KEYS}
+    data = dict(case.form_data or {})
+    if not (typed["name"] or typed["id_number"] or typed["phone"]):
+        if data.pop(PENDING_PARTY, None) is not None:
+            case.form_data = data
+        return
+    spec = business.form.parties.get(typed["role"])
+    errors = _party_errors(spec, typed)
+    party = None
+    if typed["party_id"]:
+        party = next((p for p in case.parties if str(p.id) == typed["party_id"]), None)
+    elif spec and spec.max is not None and len([p for p in case.parties if p.role == typed["role"]]) >= spec.max:
+        errors["name"] = _("At most %(n)d party(ies) in this role", n=spec.max)
+    if not errors and any(p.role == typed["role"] and p.id_number == typed["id_number"].upper() and p is not party
+                          for p in case.parties):
+        errors["id_number"] = _("This person is already a party in this role")
+    if errors or not commit_party:
+        # Kept as typed in the draft: a reload or another action shows it again.
+        case.form_data = {**data, PENDING_PARTY: typed}
+        if commit_party:
+            saved.party_errors.update(errors)
+            saved.party_typed.update(typed)
+        return
+    if party is None:
+        party = CaseParty(case=case, role=typed["role"])
+        case.parties.append(party)
+    if party.id_number != typed["id_number"].upper() or party.phone != (typed["phone"] or None):
+        party.confirmed_at = None  # a confirmation belongs to the person and number it was sent to
+    party.kind = typed["kind"] or "person"
+    party.name = typed["name"]
+    party.id_type = typed["id_type"] or "1"
+    party.id_number = typed["id_number"].upper()
+    party.phone = typed["phone"] or None
+    party.share = typed["share"] or None
+    data.pop(PENDING_PARTY, None)
+    case.form_data = data
+    saved.party_added = True
+
+
+def _save_first(case, business):
+    """Before a partial action: save what the posted page holds (a draft only); None when stale."""
+    if not dc.is_draft(case, business):
+        return Saved()
+    return save_all(case, business, request.form, commit_party=True)
+
+
+def attach_generated(case, business):
+    """The materials the system makes (the application form, 申请书) attached from the case as it is now:
+    a previous generated file is replaced; a file the clerk uploaded (a signed scan) is left alone."""
+    for spec in business.materials:
+        if not spec.generated:
+            continue
+        name = dc.generated_filename(spec)
+        files = [m for m in case.materials if m.material_key == spec.key]
+        if any(m.filename != name for m in files):
+            continue
+        for m in files:
+            materials.remove(case, m, editable=True)
+        data = pdf.case_documents([dc.case_summary(case, business)], documents=("application",))
+        materials.add(case, spec, name, data, dc.current_user_id(), editable=True)
+
+
+def send_confirmation(case, party):
+    sms.send_code(party.phone, SMS_PURPOSE, subject=f"{case.number}:{party.id}", body_template=_(
+        "Case %(number)s: to confirm this registration application give the operator the code %%(code)s "
+        "(valid %%(minutes)d minutes).", number=case.number))
+
+
+def send_all_confirmations(case, business):
+    """A code to every party the rules ask to confirm who has not yet: (sent, names without a mobile)."""
+    sent, missing = 0, []
+    for p in case.parties:
+        spec = business.form.parties.get(p.role)
+        if spec is None or not spec.confirm or p.confirmed_at is not None:
+            continue
+        if p.phone:
+            send_confirmation(case, p)
+            sent += 1
+        else:
+            missing.append(p.name)
+    return sent, missing
+
+
+def _flash_sent(sent, missing):
+    if sent:
+        flash(_("Confirmation codes were sent to %(n)d party(ies)", n=sent), "info")
+    if missing:
+        flash(_("No mobile number for %(names)s: enter it and send again", names="、".join(missing)), "danger")
+
+
+def _masked(phone):
+    return phone[:3] + "****" + phone[-4:]
+
+
+def _hhmm(when):
+    """The local time of a save, as the page shows it (已保存 hh:mm)."""
+    import datetime as dt
+
+    from flask_babel import format_datetime
+    return format_datetime((when or dt.datetime.utcnow()).replace(tzinfo=dt.timezone.utc), "HH:mm")
 
 
 def _commit(case, expected=None, touch=False):

@@ -53,6 +53,7 @@
     }).catch(function () {
       dirty = true;
       show(form.getAttribute("data-failed"), "autosave-failed");
+      timer = setTimeout(save, 5000);   // the connection may come back: try again
     });
     var done = p.then(function () { if (inflight === done) { inflight = null; } });
     inflight = done;

@@ -175,3 +175,33 @@ def test_autosave_answers_json_with_the_time_and_refuses_a_stale_page(client, db
     _db.session.expire_all()
     assert _db.session.get(Case, case.id).form_data["contract_number"] == "AUTO-1"
     assert _db.session.scalar(select(SmsMessage).where(SmsMessage.body.contains(case.number))) is None
+
+
+def test_a_half_typed_party_is_kept_by_autosave_and_becomes_a_party_when_saved(client, db):
+    from app.demo import make_id_card
+    _business, case = _start(client)
+    mortgagor = next(p for p in case.parties if p.role == "mortgagor")
+    row = {"role": "debtor", "kind": "person", "name": "赵六", "id_type": "1", "id_number": "", "phone": "",
+           f"party__{mortgagor.id}__name": mortgagor.name, f"party__{mortgagor.id}__id_number": mortgagor.id_number,
+           f"party__{mortgagor.id}__phone": "1391", f"party__{mortgagor.id}__share": ""}
+    r = client.post(f"/desk/case/{case.id}/form", data=row, headers={"X-Autosave": "1"})
+    assert r.status_code == 200 and r.json["ok"]
+    _db.session.expire_all()
+    case = _db.session.get(Case, case.id)
+    assert case.form_data["_pending_party"]["name"] == "赵六"
+    assert not any(p.name == "赵六" for p in case.parties)
+    # A wrong number typed is kept in the draft (not lost) but no code goes to it.
+    assert next(p for p in case.parties if p.id == mortgagor.id).phone == "1391"
+    page = client.post(f"/desk/case/{case.id}/send-codes", follow_redirects=True).get_data(as_text=True)
+    assert "没有有效的手机号码" in page
+    assert _db.session.scalar(select(SmsMessage).where(SmsMessage.phone == "1391")) is None
+
+    number = make_id_card(dt.date(1990, 3, 3), 77)
+    r = client.post(f"/desk/case/{case.id}/party", data={**row, "id_number": number,
+                                                          f"party__{mortgagor.id}__phone": "13912340000"})
+    assert r.status_code == 302
+    _db.session.expire_all()
+    case = _db.session.get(Case, case.id)
+    assert any(p.name == "赵六" and p.id_number == number and p.role == "debtor" for p in case.parties)
+    assert "_pending_party" not in case.form_data
+    assert next(p for p in case.parties if p.id == mortgagor.id).phone == "13912340000"

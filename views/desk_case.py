@@ -132,7 +132,7 @@ class DeskCaseView(BaseView):
         if _save_first(case, business) is None:
             return redirect(url_for(".show", case_id=case.id) + "#parties")
         party = next((p for p in case.parties if p.id == party_id), None)
-        if party is None or not party.phone:
+        if party is None or not _mobile(party.phone):
             flash(_("The party has no mobile number"), "danger")
         else:
             send_confirmation(case, party)
@@ -409,8 +409,8 @@ def _save_party_rows(case, business, form, saved):
         if number and number != p.id_number and not any(
                 o is not p and o.role == p.role and o.id_number == number for o in case.parties):
             p.id_number, p.confirmed_at = number, None   # a confirmation belongs to the person it was sent to
-        if (typed["phone"] or None) != p.phone and "phone" not in errors:
-            p.phone, p.confirmed_at = typed["phone"] or None, None
+        if (typed["phone"] or None) != p.phone:   # kept even when wrong (its error says so); no code goes to it
+            p.phone, p.confirmed_at = typed["phone"][:20] or None, None
         if "share" not in errors:
             p.share = typed["share"] or None
 
@@ -493,7 +493,7 @@ def send_all_confirmations(case, business):
         spec = business.form.parties.get(p.role)
         if spec is None or not spec.confirm or p.confirmed_at is not None:
             continue
-        if p.phone:
+        if _mobile(p.phone):
             send_confirmation(case, p)
             sent += 1
         else:
@@ -505,7 +505,16 @@ def _flash_sent(sent, missing):
     if sent:
         flash(_("Confirmation codes were sent to %(n)d party(ies)", n=sent), "info")
     if missing:
-        flash(_("No mobile number for %(names)s: enter it and send again", names="、".join(missing)), "danger")
+        flash(_("No valid mobile number for %(names)s: enter it and send again", names="、".join(missing)), "danger")
+
+
+def _mobile(phone):
+    """A number an SMS can go to (a wrong one typed into the draft is kept, not used)."""
+    try:
+        REGISTRY["mobile"](phone or "")
+        return True
+    except ValidationFailed:
+        return False
 
 
 def _masked(phone):

@@ -117,3 +117,13 @@ def test_leaving_with_unsaved_changes_asks_first(page, live_server, app, draft):
     page.wait_for_timeout(300)
     assert dialogs == ["beforeunload"]
     assert page.evaluate("window.__stay") is True
+
+
+def test_on_a_phone_the_actions_stay_in_reach(page, live_server, app, draft):
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    for button in ("#save-btn", "#event-submit"):
+        box = page.locator(button).bounding_box()
+        assert box and 0 <= box["y"] and box["y"] + box["height"] <= 800, (button, box)
+        assert page.evaluate("(b) => document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2)"
+                             ".closest('button').id", box) == button[1:]

@@ -284,6 +284,8 @@ def _default_problem(f, vocab):
             validators.money(value)
         except validators.ValidationFailed:
             return M.EXPECTED_AMOUNT(given=M.given(value))
+    elif f.type == "integer" and not str(value).lstrip("-").isdigit():
+        return M.EXPECTED_INTEGER(given=M.given(value))
     return None
 
 

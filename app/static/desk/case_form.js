@@ -102,6 +102,14 @@
     });
   });
 
+  /* The "same as" tick changes who the parties are: the page is saved and shown again at once. */
+  form.querySelectorAll("input[type=checkbox][name^='same__']").forEach(function (tick) {
+    tick.addEventListener("change", function () {
+      if (timer) { clearTimeout(timer); timer = null; }
+      form.requestSubmit(document.getElementById("save-btn"));
+    });
+  });
+
   /* Choosing files uploads them at once. */
   form.querySelectorAll("input[type=file][data-submit]").forEach(function (input) {
     input.addEventListener("change", function () {

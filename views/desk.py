@@ -68,6 +68,11 @@ class DeskApplyView(BaseView):
                     error = _("Nothing on the register matches these keys")
             except ValidationFailed as exc:
                 error, status = str(exc), 400
+        if request.method == "POST" and candidates and len(candidates) == 1 and candidates[0].ok \
+                and not business.batch:
+            # The lookup found exactly the one unit the clerk means: start the case at once.
+            return _start(business, keys, [candidates[0].unit.id], None,
+                          url_for(".lookup", key=key, **keys))
         body = self.render_template("desk/lookup.html", business=business, keys=keys, candidates=candidates,
                                     error=error, tx=dc.tx)
         return make_response(body, status)
@@ -75,7 +80,6 @@ class DeskApplyView(BaseView):
     @expose("/<key>/start", methods=["POST"])
     @has_access
     def start(self, key):
-        from app.services import workflow
         try:
             business = rulebook.get(key)
         except KeyError:
@@ -101,16 +105,23 @@ class DeskApplyView(BaseView):
                 flash(f"{c.unit.location}: {'; '.join(map(str, c.reasons))}" if c else
                       _("Unit %(id)s was not found by this lookup", id=uid), "danger")
             return redirect(back)
-        try:
-            case = workflow.start_case(business.key, g.user, unit_ids, group_name=request.form.get("group_name") or None)
-            db.session.commit()
-        except workflow.WorkflowError as exc:
-            db.session.rollback()
-            for p in exc.problems or [str(exc)]:
-                flash(str(getattr(p, "message", p)), "danger")
-            return redirect(back)
-        flash(_("Case %(number)s started", number=case.number), "success")
-        return redirect(url_for("DeskCaseView.show", case_id=case.id))
+        return _start(business, keys, unit_ids, request.form.get("group_name") or None, back)
+
+
+def _start(business, keys, unit_ids, group_name, back):
+    """Open the draft and fill in what the rules declare as defaults (app: desk_common.apply_defaults)."""
+    from app.services import workflow
+    try:
+        case = workflow.start_case(business.key, g.user, unit_ids, group_name=group_name)
+        dc.apply_defaults(case, rulebook.for_case(case))
+        db.session.commit()
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        for p in exc.problems or [str(exc)]:
+            flash(str(getattr(p, "message", p)), "danger")
+        return redirect(back)
+    flash(_("Case %(number)s started", number=case.number), "success")
+    return redirect(url_for("DeskCaseView.show", case_id=case.id))
 
 
 def _institution_id():

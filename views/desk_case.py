@@ -1,9 +1,11 @@
-"""The case page of the institution desk: form, parties, materials, SMS confirmation, print, submit.
+"""The case page of the institution desk: one form holding basic information, units, parties and
+materials, saved as a whole.
 
-Routes answer POSTs with a redirect (PRG) except when the form has errors: then the page is shown
-again with the typed values and a message next to each bad field, and nothing is lost.
+Every action on a draft (save, autosave, party save, upload, SMS send, confirm, delete, 提交) first
+saves whatever the posted page holds (save_all), then does its own part: nothing typed elsewhere
+on the page is lost. Routes answer POSTs with a redirect (PRG); autosave answers JSON.
 """
-from flask import flash, g, make_response, redirect, request, send_file, url_for
+from flask import flash, g, jsonify, make_response, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -11,11 +13,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import rulebook
 from app.extensions import db
-from app.services import excel, materials, party_confirmation, payment, pdf, verification
-from app.validators import REGISTRY, ValidationFailed
-from models import CaseParty
+from app.services import materials, party_confirmation, payment, pdf, verification
 
 from . import desk_common as dc
+from .desk_form import (PENDING_PARTY, Saved, _commit, attach_generated, save_all,
+                        send_all_confirmations, send_confirmation)
 from .downloads import file_response
 
 
@@ -31,16 +33,20 @@ class DeskCaseView(BaseView):
     def _page(self, case, business, form_errors=None, typed=None, party_errors=None, party_typed=None, status=200):
         wf = _workflow()
         events = [t for t in wf.available_events(case, g.user)]
+        pending = (case.form_data or {}).get(PENDING_PARTY) or {}
         body = self.render_template(
             "desk/case.html", case=case, business=business, tx=dc.tx, draft=dc.is_draft(case, business),
             node_label=dc.state_label(business, case.node), events=events,
             form_errors=form_errors or {}, typed=typed, party_errors=party_errors or {},
-            party_typed=party_typed or {}, parties=dc.parties_table(case, business),
+            party_typed=party_typed or pending, parties=dc.parties_table(case, business),
             materials=dc.materials_table(case, business), vocab=dc.vocab_options, display=dc.display,
             upper=dc.money_upper, flow_svg=dc.flowchart(case, business), id_type_label=dc.id_type_label,
             state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
-            id_types=_id_types(), fees=payment.outstanding(case), tax=dc.tax_status(case, business))
+            id_types=_id_types(), fees=payment.outstanding(case), tax=dc.tax_status(case, business),
+            waiting=business.workflow.waiting_in(case.node) is not None,
+            same_as=lambda role, source: dc.same_as_ticked(case, role, source),
+            keywords=dc.material_keywords, saved_at=lambda c: _hhmm(c.updated_at))
         return make_response(body, status)
 
     @expose("/<int:case_id>/")
@@ -49,37 +55,33 @@ class DeskCaseView(BaseView):
         case = dc.load_case(case_id)
         return self._page(case, rulebook.for_case(case))
 
-    # ---- form ---------------------------------------------------------------------------------
+    # ---- the whole form -----------------------------------------------------------------------
     @expose("/<int:case_id>/form", methods=["POST"])
     @has_access
     def save_form(self, case_id):
+        """保存草稿 and the debounced autosave (X-Autosave: 1, answered with JSON)."""
+        autosave = request.headers.get("X-Autosave") == "1"
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
         if not dc.is_draft(case, business):
+            if autosave:
+                return jsonify(ok=False, message=_("Only a draft can be edited")), 409
             flash(_("Only a draft can be edited"), "danger")
             return redirect(url_for(".show", case_id=case.id))
-        errors, typed = {}, {}
-        raw_case = {f.field: request.form.get(f"case__{f.field}", "") for f in business.form.case}
-        values, bad = excel.validate_values(business.form.case, raw_case)
-        errors.update({f"case__{k}": v for k, v in bad.items()})
-        typed.update({f"case__{k}": v for k, v in raw_case.items()})
-        case.form_data = {**(case.form_data or {}), **values}
-        for cu in case.units:
-            raw = {f.field: request.form.get(f"unit__{cu.id}__{f.field}", "") for f in business.form.per_unit}
-            if business.form.per_unit and f"unit__{cu.id}__{business.form.per_unit[0].field}" not in request.form:
-                continue  # this unit was not on the submitted page (batch pages show a slice)
-            values, bad = excel.validate_values(business.form.per_unit, raw)
-            errors.update({f"unit__{cu.id}__{k}": v for k, v in bad.items()})
-            typed.update({f"unit__{cu.id}__{k}": v for k, v in raw.items()})
-            cu.data = {**(cu.data or {}), **values}
-            cu.group_name = request.form.get(f"group__{cu.id}", cu.group_name) or None
-        # A draft keeps what was typed even when some of it is wrong: submit checks it again.
-        if not _commit(expected=request.form.get("version"), case=case):
+        saved = save_all(case, business, request.form, commit_party=not autosave)
+        if autosave:
+            if saved is None:
+                return jsonify(ok=False, message=_("The case was changed meanwhile; nothing was saved. "
+                                                  "Please reload and try again.")), 409
+            return jsonify(ok=True, version=case.version, saved_at=_hhmm(case.updated_at),
+                           errors=len(saved.errors) + len(saved.party_errors))
+        if saved is None:
             return redirect(url_for(".show", case_id=case.id))
-        if errors:
-            flash(_("The draft was saved, but %(n)d field(s) need correcting before submission", n=len(errors)),
-                  "warning")
-            return self._page(dc.load_case(case_id), business, form_errors=errors, typed=typed, status=400)
+        if saved.errors or saved.party_errors:
+            flash(_("The draft was saved, but %(n)d field(s) need correcting before submission",
+                    n=len(saved.errors) + len(saved.party_errors)), "warning")
+            return self._page(dc.load_case(case_id), business, form_errors=saved.errors, typed=saved.typed,
+                              party_errors=saved.party_errors, party_typed=saved.party_typed, status=400)
         flash(_("Draft saved"), "success")
         return redirect(url_for(".show", case_id=case.id))
 
@@ -87,40 +89,19 @@ class DeskCaseView(BaseView):
     @expose("/<int:case_id>/party", methods=["POST"])
     @has_access
     def save_party(self, case_id):
+        """保存当事人: the whole page is saved; the new-party row becomes a party when it is complete."""
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
         if not dc.is_draft(case, business):
             flash(_("Only a draft can be edited"), "danger")
             return redirect(url_for(".show", case_id=case.id))
-        role = request.form.get("role", "")
-        spec = business.form.parties.get(role)
-        typed = {k: request.form.get(k, "").strip() for k in ("role", "kind", "name", "id_type", "id_number",
-                                                               "phone", "share", "party_id")}
-        errors = _party_errors(spec, typed)
-        party = None
-        if typed["party_id"]:
-            party = next((p for p in case.parties if str(p.id) == typed["party_id"]), None)
-        elif spec and spec.max is not None and len([p for p in case.parties if p.role == role]) >= spec.max:
-            errors["name"] = _("At most %(n)d party(ies) in this role", n=spec.max)
-        if not errors and any(p.role == role and p.id_number == typed["id_number"].upper() and p is not party
-                              for p in case.parties):
-            errors["id_number"] = _("This person is already a party in this role")
-        if errors:
-            return self._page(case, business, party_errors=errors, party_typed=typed, status=400)
-        if party is None:
-            party = CaseParty(case=case, role=role)
-            db.session.add(party)
-        changed_identity = party.id_number != typed["id_number"].upper() or party.phone != (typed["phone"] or None)
-        party.kind = typed["kind"] or "person"
-        party.name = typed["name"]
-        party.id_type = typed["id_type"] or "1"
-        party.id_number = typed["id_number"].upper()
-        party.phone = typed["phone"] or None
-        party.share = typed["share"] or None
-        if changed_identity:
-            party_confirmation.reset(party)  # a confirmation belongs to the person and number it was sent to
-        if _commit(case=case, touch=True):
-            flash(_("Party saved"), "success")
+        saved = save_all(case, business, request.form, commit_party=True)
+        if saved is None:
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
+        if saved.party_errors or saved.errors:
+            return self._page(dc.load_case(case_id), business, form_errors=saved.errors, typed=saved.typed,
+                              party_errors=saved.party_errors, party_typed=saved.party_typed, status=400)
+        flash(_("Party saved") if saved.party_added else _("Draft saved"), "success")
         return redirect(url_for(".show", case_id=case.id) + "#parties")
 
     @expose("/<int:case_id>/party/<int:party_id>/delete", methods=["POST"])
@@ -128,9 +109,13 @@ class DeskCaseView(BaseView):
     def delete_party(self, case_id, party_id):
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
+        if not dc.is_draft(case, business) or _save_first(case, business) is None:
+            if not dc.is_draft(case, business):
+                flash(_("Only a draft can be edited"), "danger")
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
         party = next((p for p in case.parties if p.id == party_id), None)
-        if party is None or not dc.is_draft(case, business):
-            flash(_("Only a draft can be edited"), "danger")
+        if party is None:
+            flash(_("Party not found"), "danger")
         else:
             case.parties.remove(party)
             if _commit(case=case, touch=True):
@@ -141,12 +126,15 @@ class DeskCaseView(BaseView):
     @has_access
     def send_code(self, case_id, party_id):
         case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
         party = next((p for p in case.parties if p.id == party_id), None)
         if party is None:
             flash(_("Party not found"), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#parties")
         try:  # to the party's phone on record, never simply the number typed on the case
-            phone = party_confirmation.send(case, party)
+            phone = send_confirmation(case, party)
         except verification.CodeError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
@@ -156,39 +144,71 @@ class DeskCaseView(BaseView):
                     phone=party_confirmation.masked(phone)), "info")
         return redirect(url_for(".show", case_id=case.id) + "#parties")
 
+    @expose("/<int:case_id>/send-codes", methods=["POST"])
+    @has_access
+    def send_codes(self, case_id):
+        """One click: a confirmation code to every party the rules ask to confirm and who has not yet."""
+        case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
+        sent, missing = send_all_confirmations(case, business)
+        db.session.commit()
+        _flash_sent(sent, missing)
+        return redirect(url_for(".show", case_id=case.id) + "#parties")
+
     @expose("/<int:case_id>/party/<int:party_id>/confirm", methods=["POST"])
     @has_access
     def confirm_party(self, case_id, party_id):
         case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#parties")
         party = next((p for p in case.parties if p.id == party_id), None)
         if party is None:
             flash(_("Party not found"), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#parties")
+        code = request.form.get(f"code__{party.id}") or request.form.get("code", "")
         try:
-            party_confirmation.confirm(case, party, request.form.get("code", ""))
+            party_confirmation.confirm(case, party, code)
         except verification.CodeError as exc:
             flash(str(exc), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#parties")
         if _commit(case=case, touch=True):
             flash(_("%(name)s confirmed the application", name=party.name), "success")
+            # A case waiting for the confirmations (待确认) moves on by itself once the last one is in.
+            if _workflow().resume(case):
+                flash(_("Every party has confirmed: the case moved on to %(node)s",
+                        node=dc.state_label(business, case.node)), "success")
         return redirect(url_for(".show", case_id=case.id) + "#parties")
 
     # ---- materials ----------------------------------------------------------------------------
     @expose("/<int:case_id>/materials", methods=["POST"])
     @has_access
     def upload(self, case_id):
+        """Files of the drop zone (each filed by its name), of one material's row, or (material_key)
+        all for one material. All that are filed are stored, or none."""
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
-        spec = next((m for m in business.materials if m.key == request.form.get("material_key")), None)
-        files = [f for f in request.files.getlist("files") if f and f.filename]
-        if spec is None or not files:
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#materials")
+        by_key = {m.key: m for m in business.materials}
+        chosen = by_key.get(request.form.get("material_key") or request.args.get("material", ""))
+        filed, unmatched = [], []
+        for f in request.files.getlist("files"):
+            if f and f.filename:
+                spec = chosen or dc.match_material(business, f.filename)
+                (filed.append((spec, f)) if spec else unmatched.append(f.filename))
+        for key, spec in by_key.items():
+            filed += [(spec, f) for f in request.files.getlist(f"files__{key}") if f and f.filename]
+        if not filed and not unmatched:
             flash(_("Choose a material and at least one file"), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#materials")
         replacing = None
         if request.form.get("replace_id"):
             replacing = next((m for m in case.materials if str(m.id) == request.form["replace_id"]), None)
         try:
-            for f in files:  # several files at once: all are checked and stored, or none
+            for spec, f in filed:
                 materials.add(case, spec, f.filename, f.read(), dc.current_user_id(),
                               editable=dc.is_draft(case, business), replacing=replacing)
                 replacing = None
@@ -196,8 +216,11 @@ class DeskCaseView(BaseView):
             db.session.rollback()
             flash(str(exc), "danger")
             return redirect(url_for(".show", case_id=case.id) + "#materials")
-        if _commit(case=case, touch=True):
-            flash(_("%(n)d file(s) uploaded", n=len(files)), "success")
+        if filed and _commit(case=case, touch=True):
+            flash(_("%(n)d file(s) uploaded", n=len(filed)), "success")
+        if unmatched:
+            flash(_("Not filed, the name does not tell which material it is: %(files)s. "
+                    "Choose it in the material's row.", files="、".join(unmatched)), "warning")
         return redirect(url_for(".show", case_id=case.id) + "#materials")
 
     @expose("/<int:case_id>/materials/<int:material_id>/delete", methods=["POST"])
@@ -205,6 +228,8 @@ class DeskCaseView(BaseView):
     def delete_material(self, case_id, material_id):
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
+        if _save_first(case, business) is None:
+            return redirect(url_for(".show", case_id=case.id) + "#materials")
         material = next((m for m in case.materials if m.id == material_id), None)
         try:
             if material is None:
@@ -244,8 +269,33 @@ class DeskCaseView(BaseView):
     @expose("/<int:case_id>/fire", methods=["POST"])
     @has_access
     def fire(self, case_id):
+        """提交 (and the other events): a draft is saved first, then the transition's guards are checked;
+        at 提交 the application form is generated and attached, and when the rules let the case wait for
+        the parties' confirmations (待确认) the codes go to every party who has not confirmed yet."""
         case = dc.load_case(case_id)
-        return fire_event(case, request.form, url_for(".show", case_id=case.id))
+        business = rulebook.for_case(case)
+        back = url_for(".show", case_id=case.id)
+        form = request.form
+        if dc.is_draft(case, business):
+            if _save_first(case, business) is None:
+                return redirect(back)
+            t = business.workflow.transition(form.get("event", ""), case.node)
+            if t is not None and "materials_complete" in t.guards:   # the form is attached before it is checked
+                try:
+                    attach_generated(case, business)
+                except (materials.MaterialError, pdf.PdfError) as exc:
+                    db.session.rollback()
+                    flash(str(exc), "danger")
+                    return redirect(back)
+                _commit(case=case)
+            form = {**form.to_dict(), "version": str(case.version)}   # the save above moved the version on
+        before = case.node
+        response = fire_event(case, form, back)
+        if case.node != before and business.workflow.waiting_in(case.node) is not None:
+            sent, missing = send_all_confirmations(case, business)
+            db.session.commit()
+            _flash_sent(sent, missing)
+        return response
 
 
 def fire_event(case, form, back):
@@ -280,20 +330,26 @@ def _transition_label(case, event):
     return event
 
 
-def _commit(case, expected=None, touch=False):
-    """Commit with the optimistic lock: a stale page or concurrent edit is refused, not merged."""
-    try:
-        if expected and str(case.version) != str(expected):
-            raise StaleDataError()
-        if touch:
-            from models.base import utcnow
-            case.updated_at = utcnow()  # bumps the version so two tabs cannot both act on the old state
-        db.session.commit()
-        return True
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("The case was changed meanwhile; nothing was saved. Please reload and try again."), "danger")
-        return False
+def _save_first(case, business):
+    """Before a partial action: save what the posted page holds (a draft only); None when stale."""
+    if not dc.is_draft(case, business):
+        return Saved()
+    return save_all(case, business, request.form, commit_party=True)
+
+
+def _flash_sent(sent, refused):
+    if sent:
+        flash(_("Confirmation codes were sent to %(n)d party(ies)", n=sent), "info")
+    for message in dict.fromkeys(refused):
+        flash(message, "danger")
+
+
+def _hhmm(when):
+    """The local time of a save, as the page shows it (已保存 hh:mm)."""
+    import datetime as dt
+
+    from flask_babel import format_datetime
+    return format_datetime((when or dt.datetime.utcnow()).replace(tzinfo=dt.timezone.utc), "HH:mm")
 
 
 def _id_types():
@@ -303,29 +359,3 @@ def _id_types():
         return [("1", _("Resident ID card")), ("7", _("Unified social credit code"))]
 
 
-def _party_errors(spec, typed):
-    errors = {}
-    if spec is None:
-        errors["role"] = _("Choose a party role")
-        return errors
-    if not typed["name"]:
-        errors["name"] = _("This field is required")
-    checker = REGISTRY.get(spec.validator or "id_or_uscc")
-    try:
-        checker(typed["id_number"])
-    except ValidationFailed as exc:
-        errors["id_number"] = str(exc)
-    if typed["phone"] or spec.confirm:
-        try:
-            REGISTRY["mobile"](typed["phone"])
-        except ValidationFailed as exc:
-            errors["phone"] = str(exc)
-    if typed["share"]:
-        try:
-            from decimal import Decimal
-            share = Decimal(typed["share"])
-            if not 0 < share <= 1:
-                raise ValueError
-        except Exception:
-            errors["share"] = _("Share must be a number greater than 0 and at most 1")
-    return errors

@@ -166,3 +166,86 @@ def tax_status(case, business):
     """The tax check (完税核验) panel of the case pages, or None for a business whose rules do not use it."""
     from app.services import tax
     return tax.summary(case) if tax.applies(business) else None
+
+
+# ---- what a new case starts with, declared in the business's rules --------------------------------
+
+def default_value(field, today=None):
+    """A field's declared default as stored in a draft ("today" is the day the case starts)."""
+    import datetime as dt
+    value = field.default
+    if value is None:
+        return None
+    if field.type == "date" and value == "today":
+        return (today or dt.date.today()).isoformat()
+    return value if isinstance(value, bool) else str(value)
+
+
+def apply_defaults(case, business):
+    """Fill what the clerk has not typed with the rules' defaults, and copy the parties of a role
+    declared `same_as` another (the debtor is the mortgagor unless the clerk unticks it)."""
+    case.form_data = {**{f.field: default_value(f) for f in business.form.case if f.default is not None},
+                      **(case.form_data or {})}
+    for cu in case.units:
+        cu.data = {**{f.field: default_value(f) for f in business.form.per_unit if f.default is not None},
+                   **(cu.data or {})}
+    for role, spec in business.form.parties.items():
+        if spec.same_as and not any(p.role == role for p in case.parties):
+            sync_same_as(case, role, spec.same_as)
+
+
+def same_as_ticked(case, role, source):
+    """The tick "same as <source>" shows whether this role's parties are exactly the source's."""
+    mine = {p.id_number for p in case.parties if p.role == role}
+    return bool(mine) and mine == {p.id_number for p in case.parties if p.role == source}
+
+
+def sync_same_as(case, role, source):
+    """Make the role's parties copies of the source role's (name, ID and phone as on the source)."""
+    from models import CaseParty
+    wanted = {p.id_number: p for p in case.parties if p.role == source}
+    for p in [p for p in case.parties if p.role == role]:
+        if p.id_number not in wanted:
+            case.parties.remove(p)
+    have = {p.id_number: p for p in case.parties if p.role == role}
+    for number, src in wanted.items():
+        p = have.get(number)
+        if p is None:
+            case.parties.append(CaseParty(role=role, kind=src.kind, name=src.name, id_type=src.id_type,
+                                          id_number=src.id_number, phone=src.phone))
+        else:
+            p.kind, p.name, p.id_type, p.phone = src.kind, src.name, src.id_type, src.phone
+
+
+def clear_role(case, role):
+    for p in [p for p in case.parties if p.role == role]:
+        case.parties.remove(p)
+
+
+# ---- materials: one drop zone, each file filed under its material by name -----------------------
+
+def material_keywords(spec):
+    """The words that file an upload under this material: the rules' keywords, else the words of its name."""
+    import re
+    if spec.keywords:
+        return list(spec.keywords)
+    return [w for w in re.split(r"[（）()、，,/\s及和与或]+", spec.name.zh) if len(w) >= 2]
+
+
+def match_material(business, filename):
+    """The material an uploaded file belongs to by its name (the longest keyword found wins), or None
+    when no keyword is found or two materials tie."""
+    import os
+    stem = os.path.splitext(os.path.basename(filename or ""))[0].lower()
+    best, best_len, tie = None, 0, False
+    for spec in business.materials:
+        found = max((len(w) for w in material_keywords(spec) if w.lower() in stem), default=0)
+        if found > best_len:
+            best, best_len, tie = spec, found, False
+        elif found and found == best_len and spec is not best:
+            tie = True
+    return None if tie else best
+
+
+def generated_filename(spec):
+    return _("%(name)s (generated).pdf", name=tx(spec.name))

@@ -5,6 +5,7 @@ configurator fixes a file in one pass (Home Assistant's habit).
 """
 import copy
 import dataclasses
+import datetime
 import types
 from pathlib import Path
 from typing import Annotated, Union, get_args, get_origin
@@ -214,6 +215,8 @@ def check_graph(wf, located, base, complete=True):
                 if n not in registry.GUARDS:
                     out.append(problem(located, base + ("transitions", i, "target_guards", target),
                                        M.UNKNOWN_GUARD(name=n, known=join(sorted(registry.GUARDS)))))
+        if t.wait is not None:
+            out += _wait_problems(t, i, states, located, base)
         for kind, names, table, entry in (("guards", t.guards, registry.GUARDS, M.UNKNOWN_GUARD),
                                           ("effects", t.effects, registry.EFFECTS, M.UNKNOWN_EFFECT)):
             for n in names or []:
@@ -230,7 +233,8 @@ def check_graph(wf, located, base, complete=True):
         node = todo.pop()
         for t in wf.transitions:
             if node in t.from_:
-                for n in t.to:
+                # A transition's waiting state is one of the places it leads to.
+                for n in t.to + ([t.wait.state] if t.wait is not None else []):
                     if n not in reach:
                         reach.add(n)
                         todo.append(n)
@@ -240,6 +244,49 @@ def check_graph(wf, located, base, complete=True):
         elif not s.final and not any(name in t.from_ for t in wf.transitions):
             out.append(problem(located, base + ("states", name), M.DEAD_END_STATE(name=name)))
     return out
+
+
+def _wait_problems(t, i, states, located, base):
+    """A transition's wait names a known, non-final state and only guards the transition has."""
+    out, path = [], base + ("transitions", i, "wait")
+    name = t.wait.state
+    if states is not None and name not in states:
+        out.append(problem(located, path + ("state",), M.UNKNOWN_STATE(name=name, known=join(states))))
+    elif states is not None and states.get(name) is not None and states[name].final:
+        out.append(problem(located, path + ("state",), M.WAIT_STATE_FINAL(name=name)))
+    for n in t.wait.guards or []:
+        if n not in (t.guards or []):
+            out.append(problem(located, path + ("guards",), M.WAIT_GUARD_NOT_OF_TRANSITION(
+                name=n, known=join(t.guards or []) or M.NONE_FOUND())))
+    return out
+
+
+def _default_problem(f, vocab):
+    """None when a field's default is a value the field can take, else the message."""
+    value = f.default
+    if f.type == "choice":
+        codes = [v.code for v in vocab.get(f.vocabulary, [])] if f.vocabulary in vocab else None
+        if codes is not None and (isinstance(value, bool) or str(value) not in codes):
+            return M.EXPECTED_ONE_OF(expected=join(codes), given=M.given(value))
+    elif f.type == "boolean":
+        if not isinstance(value, bool):
+            return M.EXPECTED_ONE_OF(expected="true, false", given=M.given(value))
+    elif f.type == "date":
+        if value != "today":
+            try:
+                datetime.date.fromisoformat(str(value))
+            except ValueError:
+                return M.EXPECTED_ONE_OF(expected="today, 2025-01-31", given=M.given(value))
+    elif isinstance(value, bool):
+        return M.EXPECTED_TEXT(given=M.given(value))
+    elif f.type == "money":
+        try:
+            validators.money(value)
+        except validators.ValidationFailed:
+            return M.EXPECTED_AMOUNT(given=M.given(value))
+    elif f.type == "integer" and not str(value).lstrip("-").isdigit():
+        return M.EXPECTED_INTEGER(given=M.given(value))
+    return None
 
 
 def load_workflow(path):
@@ -407,6 +454,9 @@ def _names(spec, located, ctx, expected_key):
                  M.UNKNOWN_VOCABULARY(name=f.vocabulary, known=join(sorted(vocab))))
             need(f.validator is None or f.validator in validators.REGISTRY, path + ("validator",),
                  M.UNKNOWN_VALIDATOR(name=f.validator, known=join(sorted(validators.REGISTRY))))
+            if f.default is not None and f.type is not None:
+                wrong = _default_problem(f, vocab)
+                need(wrong is None, path + ("default",), wrong)
             for other in (f.required_when or {}):
                 need(other in written, path + ("required_when",), M.REQUIRED_WHEN_UNKNOWN(name=other))
             if f.after:
@@ -420,6 +470,9 @@ def _names(spec, located, ctx, expected_key):
         if p is not None:
             need(p.validator is None or p.validator in validators.REGISTRY, ("form", "parties", role, "validator"),
                  M.UNKNOWN_VALIDATOR(name=p.validator, known=join(sorted(validators.REGISTRY))))
+            others = [r for r in parties if r != role]
+            need(p.same_as is None or p.same_as in others, ("form", "parties", role, "same_as"),
+                 M.EXPECTED_ONE_OF(expected=join(others), given=M.given(p.same_as)))
     keys = [m.get("key") if isinstance(m, dict) else None for m in (raw("materials") or [])]
     for i, m in good(spec.materials):
         if m.key is not None:

@@ -165,6 +165,8 @@ UNREACHABLE_STATE = Entry(_l("state '%(name)s' cannot be reached from '%(initial
 DEAD_END_STATE = Entry(_l("state '%(name)s' is a dead end: not final and nothing leaves it"))
 UNKNOWN_WORKFLOW = Entry(_l("unknown workflow '%(name)s' (known: %(known)s)"))
 UNKNOWN_EVENT = Entry(_l("the workflow has no event '%(event)s' (known: %(known)s)"))
+WAIT_GUARD_NOT_OF_TRANSITION = Entry(_l("'%(name)s' is not one of this transition's guards (%(known)s)"))
+WAIT_STATE_FINAL = Entry(_l("a case cannot wait in the final state '%(name)s'"))
 
 # -- business files ---------------------------------------------------------------------------
 TOP_NOT_MAPPING = Entry(_l("expected a mapping at the top of the file"))

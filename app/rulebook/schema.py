@@ -50,6 +50,9 @@ class Field(Strict):
     after: Optional[str] = None
     prefill: Optional[str] = None    # attribute of the looked-up record copied in when the case starts
     help: Optional[Text] = None
+    # The value a new case starts with (the business's most common one), so the clerk types only what
+    # differs: a choice's code, true/false, "today" for a date, or a text. The loader checks it.
+    default: Optional[Union[bool, str]] = None
 
     @model_validator(mode="after")
     def _choice_needs_vocabulary(self):
@@ -66,6 +69,9 @@ class PartySpec(Strict):
     max: Optional[int] = None
     validator: Optional[str] = None
     confirm: bool = False
+    # Another role whose parties this one copies when the case starts (the debtor is, most often, the
+    # mortgagor); the clerk changes it with one tick on the case page.
+    same_as: Optional[str] = None
 
     @model_validator(mode="after")
     def _min_not_above_max(self):
@@ -87,6 +93,11 @@ class MaterialSpec(Strict):
     required: bool = True
     accept: list[str] = ["pdf", "jpg", "jpeg", "png"]
     max_files: int = PField(10, ge=1, le=100)
+    # Words that, found in an uploaded file's name, file it under this material (one drop zone takes
+    # every file); without them the words of the material's name are used.
+    keywords: list[str] = []
+    # The system makes this material itself: the application form printed from the case (申请书).
+    generated: bool = False
 
 
 class State(Strict):
@@ -98,6 +109,14 @@ class State(Strict):
 
 def _as_list(value):
     return [value] if isinstance(value, str) else value
+
+
+class Wait(Strict):
+    """Where a transition waits when only some of its guards block (e.g. the parties have not confirmed
+    yet): the case goes to `state`, and the engine moves it on to the transition's target by itself
+    once every guard passes."""
+    state: str
+    guards: list[str] = PField(min_length=1)
 
 
 class Transition(Strict):
@@ -113,6 +132,7 @@ class Transition(Strict):
     # Extra guards when the case goes to a given target, e.g. re-applying straight to pre-review
     # must pass what submitting passes, while re-applying to the draft need not.
     target_guards: dict[str, list[str]] = {}
+    wait: Optional[Wait] = None
 
     _lists = field_validator("from_", "to", mode="before")(classmethod(lambda cls, v: _as_list(v)))
 
@@ -133,6 +153,10 @@ class Workflow(Strict):
             if t.event == event and (node is None or node in t.from_):
                 return t
         return None
+
+    def waiting_in(self, node):
+        """The transition a case at `node` is waiting to complete, or None."""
+        return next((t for t in self.transitions if t.wait is not None and t.wait.state == node), None)
 
 
 class TransitionOverride(Strict):

@@ -60,30 +60,33 @@ def render(business, case=None, locale="zh"):
     drawn = set()
     pairs = {(a, b) for t in wf.transitions for a in t.from_ for b in t.to}
     for t in wf.transitions:
-        for a in t.from_:
-            for b in t.to:
-                if (a, b) in drawn or a == b:
-                    continue
-                drawn.add((a, b))
-                x1, y1, x2, y2 = _anchor(pos, a, b)
-                is_taken = (a, b) in taken
-                color = COLORS["taken"] if is_taken else COLORS["edge"]
-                # Edges that go back, or come in pairs (reject/reapply), bend so that they do not overlap.
-                bend = 0
-                if pos[b][0] < pos[a][0] and pos[a][1] == pos[b][1]:
-                    bend = 40
-                elif (b, a) in pairs:
-                    bend = 22
-                dx, dy = x2 - x1, y2 - y1
-                length = max((dx * dx + dy * dy) ** 0.5, 1)
-                cx, cy = (x1 + x2) / 2 - dy / length * bend, (y1 + y2) / 2 + dx / length * bend
-                mx, my = (x1 + x2 + 2 * cx) / 4, (y1 + y2 + 2 * cy) / 4
-                label = escape(t.label.get(locale))
-                parts.append(
-                    f'<g class="edge{" taken" if is_taken else ""}" data-event="{escape(t.event)}">'
-                    f'<path d="M{x1:.0f},{y1:.0f} Q{cx:.0f},{cy:.0f} {x2:.0f},{y2:.0f}" fill="none" stroke="{color}" '
-                    f'stroke-width="{2.5 if is_taken else 1.2}" marker-end="url(#{"arrow-taken" if is_taken else "arrow"})"/>'
-                    f'<text x="{mx:.0f}" y="{my - 4:.0f}" text-anchor="middle" fill="{color}" font-size="10">{label}</text></g>')
+        # A transition that may wait (submit waiting in 待确认) is drawn through its waiting state too.
+        steps = [(a, b) for a in t.from_ for b in t.to]
+        if t.wait is not None:
+            steps += [(a, t.wait.state) for a in t.from_] + [(t.wait.state, b) for b in t.to]
+        for a, b in steps:
+            if (a, b) in drawn or a == b:
+                continue
+            drawn.add((a, b))
+            x1, y1, x2, y2 = _anchor(pos, a, b)
+            is_taken = (a, b) in taken
+            color = COLORS["taken"] if is_taken else COLORS["edge"]
+            # Edges that go back, or come in pairs (reject/reapply), bend so that they do not overlap.
+            bend = 0
+            if pos[b][0] < pos[a][0] and pos[a][1] == pos[b][1]:
+                bend = 40
+            elif (b, a) in pairs:
+                bend = 22
+            dx, dy = x2 - x1, y2 - y1
+            length = max((dx * dx + dy * dy) ** 0.5, 1)
+            cx, cy = (x1 + x2) / 2 - dy / length * bend, (y1 + y2) / 2 + dx / length * bend
+            mx, my = (x1 + x2 + 2 * cx) / 4, (y1 + y2 + 2 * cy) / 4
+            label = escape(t.label.get(locale))
+            parts.append(
+                f'<g class="edge{" taken" if is_taken else ""}" data-event="{escape(t.event)}">'
+                f'<path d="M{x1:.0f},{y1:.0f} Q{cx:.0f},{cy:.0f} {x2:.0f},{y2:.0f}" fill="none" stroke="{color}" '
+                f'stroke-width="{2.5 if is_taken else 1.2}" marker-end="url(#{"arrow-taken" if is_taken else "arrow"})"/>'
+                f'<text x="{mx:.0f}" y="{my - 4:.0f}" text-anchor="middle" fill="{color}" font-size="10">{label}</text></g>')
     for name, state in wf.states.items():
         x, y = pos[name]
         fill = COLORS["current"] if name == current else COLORS["visited"] if name in visited else (

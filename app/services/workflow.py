@@ -17,7 +17,7 @@ from app.services import numbering
 from models import Case, CaseHistory, CaseParty, Unit
 from models.base import utcnow
 
-__all__ = ["WorkflowError", "Problem", "start_case", "available_events", "check", "fire", "fees_due"]
+__all__ = ["WorkflowError", "Problem", "start_case", "available_events", "check", "fire", "resume", "fees_due"]
 
 
 class WorkflowError(Exception):
@@ -192,14 +192,19 @@ def fire(case, event, user, *, opinion=None, reject_type=None, target=None, expe
     if problems:
         raise WorkflowError(problems)
     blocking = [p for p in check(case, event, to) if p.severity == "critical"]
-    if blocking:
+    effects = t.effects
+    if blocking and t.wait is not None and not _blocking(case, business, t, to, skip=t.wait.guards):
+        # Only the guards the rules let it wait for block: the case waits (e.g. 待确认) and resume()
+        # completes the transition, effects included, once they pass.
+        to, effects = t.wait.state, []
+    elif blocking:
         raise WorkflowError(blocking)
     node_from = case.node
     try:
         _move(case, business, node_from, to)
         case.history.append(CaseHistory(node_from=node_from, node_to=to, action=event, actor_id=user.id,
                                         actor_name=_actor_name(user), opinion=opinion, reject_type=reject_type))
-        for name in t.effects:
+        for name in effects:
             registry.EFFECTS[name](case, business, user)
         audit.record(db.session, f"case_{event}", "Case", case.id, summary=f"{case.number}: {node_from} -> {to}")
         db.session.commit()
@@ -213,6 +218,34 @@ def fire(case, event, user, *, opinion=None, reject_type=None, target=None, expe
         db.session.rollback()
         raise
     return case
+
+
+def _blocking(case, business, t, to, skip=()):
+    names = [n for n in dict.fromkeys(t.guards + t.target_guards.get(to, [])) if n not in skip]
+    return [p for n in names for p in registry.GUARDS[n](case, business, t) if p.severity == "critical"]
+
+
+@register_wide
+def resume(case) -> bool:
+    """Complete the transition a waiting case (a transition's `wait` state) waits for, when every guard
+    now passes: called after whatever may unblock it (a party confirming). True when it moved."""
+    business = rulebook.for_case(case)
+    t = business.workflow.waiting_in(case.node)
+    if t is None or _blocking(case, business, t, t.to[0]):
+        return False
+    node_from, to = case.node, t.to[0]
+    try:
+        _move(case, business, node_from, to)
+        case.history.append(CaseHistory(node_from=node_from, node_to=to, action=t.event, actor_id=None,
+                                        actor_name=str(_l("System"))))
+        for name in t.effects:
+            registry.EFFECTS[name](case, business, None)
+        audit.record(db.session, f"case_{t.event}", "Case", case.id, summary=f"{case.number}: {node_from} -> {to}")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return True
 
 
 def _move(case, business, node_from, to):

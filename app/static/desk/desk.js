@@ -1,4 +1,4 @@
-/* Desk pages: money in 人民币大写 while typing, party edit, building-table tick-all, import progress. */
+/* Desk pages: money in 人民币大写 while typing, building-table tick-all, import progress. */
 (function () {
   "use strict";
   var DIGITS = "零壹贰叁肆伍陆柒捌玖", UNITS = ["", "拾", "佰", "仟"], BIG = ["", "万", "亿", "万亿"];
@@ -32,13 +32,6 @@
   document.querySelectorAll(".money-input").forEach(function (input) {
     refreshUpper(input);
     input.addEventListener("input", function () { refreshUpper(input); });
-  });
-
-  document.querySelectorAll(".party-edit").forEach(function (link) {
-    link.addEventListener("click", function () {
-      var data = JSON.parse(link.getAttribute("data-party")), form = document.getElementById("party-form");
-      Object.keys(data).forEach(function (k) { if (form.elements[k]) { form.elements[k].value = data[k] === null ? "" : data[k]; } });
-    });
   });
 
   var tickAll = document.getElementById("tick-all");

@@ -1,0 +1,227 @@
+"""Saving the one case form of the desk (desk/case.html) as a whole: basic information, units, the
+parties' rows, the new-party row and the same-as ticks, in one commit under the optimistic lock; and
+what the system adds by itself at 提交 (the generated application form, the confirmation codes).
+
+Routes live in desk_case.py; this module holds no route.
+"""
+from flask import flash
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.services import excel, materials, party_confirmation, pdf, verification
+from app.validators import REGISTRY, ValidationFailed
+from models import CaseParty
+
+from . import desk_common as dc
+
+PENDING_PARTY = "_pending_party"   # form_data key: a new-party row typed but not complete yet
+
+
+class Saved:
+    """What save_all kept: field errors and typed values (shown again), the new-party row's state."""
+
+    def __init__(self):
+        self.errors, self.typed, self.party_errors, self.party_typed = {}, {}, {}, {}
+        self.party_added = False
+
+
+PARTY_KEYS = ("role", "kind", "name", "id_type", "id_number", "phone", "share", "party_id")
+
+
+def save_all(case, business, form, commit_party=True):
+    """Save every section the posted page holds into the draft, and commit; None when the page was stale.
+
+    Only what the page posted is touched (a batch page shows a slice of the units; a test may post one
+    section). Wrong values are kept as typed, with their errors: 提交 checks everything again. The
+    new-party row becomes a party when it is complete and commit_party (an explicit action); otherwise it
+    is kept in the draft as typed, so that an autosave never creates half a party."""
+    saved = Saved()
+    present = {f.field: form.get(f"case__{f.field}") for f in business.form.case if f"case__{f.field}" in form}
+    if present:
+        values, bad = excel.validate_values(business.form.case, {**_as_raw(case.form_data, business.form.case),
+                                                                  **present})
+        saved.errors.update({f"case__{k}": v for k, v in bad.items() if k in present})
+        saved.typed.update({f"case__{k}": v for k, v in present.items()})
+        case.form_data = {**(case.form_data or {}), **{k: values[k] for k in present}}
+    for cu in case.units:
+        posted = {f.field: form.get(f"unit__{cu.id}__{f.field}") for f in business.form.per_unit
+                  if f"unit__{cu.id}__{f.field}" in form}
+        if posted:
+            values, bad = excel.validate_values(business.form.per_unit,
+                                                {**_as_raw(cu.data, business.form.per_unit), **posted})
+            saved.errors.update({f"unit__{cu.id}__{k}": v for k, v in bad.items() if k in posted})
+            saved.typed.update({f"unit__{cu.id}__{k}": v for k, v in posted.items()})
+            cu.data = {**(cu.data or {}), **{k: values[k] for k in posted}}
+        if f"group__{cu.id}" in form:
+            cu.group_name = form.get(f"group__{cu.id}") or None
+    _save_party_rows(case, business, form, saved)
+    for role, spec in business.form.parties.items():
+        if spec.same_as and f"same__{role}__shown" in form:
+            if f"same__{role}" in form:
+                dc.sync_same_as(case, role, spec.same_as)
+            elif dc.same_as_ticked(case, role, spec.same_as):
+                dc.clear_role(case, role)   # unticked: the copies go, the clerk enters the real party
+    _save_new_party(case, business, form, saved, commit_party)
+    if not _commit(expected=form.get("version"), case=case, touch=True):
+        return None
+    return saved
+
+
+def _as_raw(data, fields):
+    """Stored values as a form would post them, so a partial post is validated with the rest."""
+    out = {}
+    for f in fields:
+        v = (data or {}).get(f.field)
+        out[f.field] = "" if v is None else ("true" if v is True else "false" if v is False else str(v))
+    return out
+
+
+def _save_party_rows(case, business, form, saved):
+    """The inline rows of the parties already on the case: name, ID, phone and share as typed."""
+    for p in list(case.parties):
+        if f"party__{p.id}__name" not in form:
+            continue
+        spec = business.form.parties.get(p.role)
+        typed = {k: (form.get(f"party__{p.id}__{k}", getattr(p, k) if k != "share" else
+                              ("" if p.share is None else str(p.share))) or "").strip()
+                 for k in ("name", "id_number", "phone", "share")}
+        errors = _party_errors(spec, {**typed, "role": p.role}) if spec else {}
+        for k, v in errors.items():
+            saved.party_errors[f"party__{p.id}__{k}"] = v
+            saved.party_typed[f"party__{p.id}__{k}"] = typed.get(k, "")
+        if typed["name"]:
+            p.name = typed["name"]
+        number = typed["id_number"].upper()
+        if number and number != p.id_number and not any(
+                o is not p and o.role == p.role and o.id_number == number for o in case.parties):
+            p.id_number = number
+            party_confirmation.reset(p)   # a confirmation belongs to the person it was sent to
+        if (typed["phone"] or None) != p.phone:   # kept even when wrong (its error says so); no code goes to it
+            p.phone = typed["phone"][:20] or None
+            party_confirmation.reset(p)
+        if "share" not in errors:
+            p.share = typed["share"] or None
+
+
+def _save_new_party(case, business, form, saved, commit_party):
+    if "role" not in form:
+        return
+    typed = {k: (form.get(k) or "").strip() for k in PARTY_KEYS}
+    data = dict(case.form_data or {})
+    if not (typed["name"] or typed["id_number"] or typed["phone"]):
+        if data.pop(PENDING_PARTY, None) is not None:
+            case.form_data = data
+        return
+    spec = business.form.parties.get(typed["role"])
+    errors = _party_errors(spec, typed)
+    party = None
+    if typed["party_id"]:
+        party = next((p for p in case.parties if str(p.id) == typed["party_id"]), None)
+    elif spec and spec.max is not None and len([p for p in case.parties if p.role == typed["role"]]) >= spec.max:
+        errors["name"] = _("At most %(n)d party(ies) in this role", n=spec.max)
+    if not errors and any(p.role == typed["role"] and p.id_number == typed["id_number"].upper() and p is not party
+                          for p in case.parties):
+        errors["id_number"] = _("This person is already a party in this role")
+    if errors or not commit_party:
+        # Kept as typed in the draft: a reload or another action shows it again.
+        case.form_data = {**data, PENDING_PARTY: typed}
+        if commit_party:
+            saved.party_errors.update(errors)
+            saved.party_typed.update(typed)
+        return
+    if party is None:
+        party = CaseParty(case=case, role=typed["role"])
+        case.parties.append(party)
+    if party.id_number != typed["id_number"].upper() or party.phone != (typed["phone"] or None):
+        party_confirmation.reset(party)  # a confirmation belongs to the person and number it was sent to
+    party.kind = typed["kind"] or "person"
+    party.name = typed["name"]
+    party.id_type = typed["id_type"] or "1"
+    party.id_number = typed["id_number"].upper()
+    party.phone = typed["phone"] or None
+    party.share = typed["share"] or None
+    data.pop(PENDING_PARTY, None)
+    case.form_data = data
+    saved.party_added = True
+
+
+def attach_generated(case, business):
+    """The materials the system makes (the application form, 申请书) attached from the case as it is now:
+    a previous generated file is replaced; a file the clerk uploaded (a signed scan) is left alone."""
+    for spec in business.materials:
+        if not spec.generated:
+            continue
+        name = dc.generated_filename(spec)
+        files = [m for m in case.materials if m.material_key == spec.key]
+        if any(m.filename != name for m in files):
+            continue
+        for m in files:
+            materials.remove(case, m, editable=True)
+        data = pdf.case_documents([dc.case_summary(case, business)], documents=("application",))
+        materials.add(case, spec, name, data, dc.current_user_id(), editable=True)
+
+
+def send_confirmation(case, party):
+    """The code to the party's phone on record (app/services/party_confirmation.py); returns that phone.
+    Raises verification.CodeError (no number on record, send caps, the gateway refused)."""
+    return party_confirmation.send(case, party)
+
+
+def send_all_confirmations(case, business):
+    """A code to every party the rules ask to confirm who has not yet: (sent, the refusals as messages)."""
+    sent, refused = 0, []
+    for p in case.parties:
+        spec = business.form.parties.get(p.role)
+        if spec is None or not spec.confirm or p.confirmed_at is not None:
+            continue
+        try:
+            send_confirmation(case, p)
+            sent += 1
+        except verification.CodeError as exc:
+            refused.append(str(exc))
+    return sent, refused
+
+
+def _commit(case, expected=None, touch=False):
+    """Commit with the optimistic lock: a stale page or concurrent edit is refused, not merged."""
+    try:
+        if expected and str(case.version) != str(expected):
+            raise StaleDataError()
+        if touch:
+            from models.base import utcnow
+            case.updated_at = utcnow()  # bumps the version so two tabs cannot both act on the old state
+        db.session.commit()
+        return True
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("The case was changed meanwhile; nothing was saved. Please reload and try again."), "danger")
+        return False
+
+
+def _party_errors(spec, typed):
+    errors = {}
+    if spec is None:
+        errors["role"] = _("Choose a party role")
+        return errors
+    if not typed["name"]:
+        errors["name"] = _("This field is required")
+    checker = REGISTRY.get(spec.validator or "id_or_uscc")
+    try:
+        checker(typed["id_number"])
+    except ValidationFailed as exc:
+        errors["id_number"] = str(exc)
+    if typed["phone"] or spec.confirm:
+        try:
+            REGISTRY["mobile"](typed["phone"])
+        except ValidationFailed as exc:
+            errors["phone"] = str(exc)
+    if typed["share"]:
+        try:
+            from decimal import Decimal
+            share = Decimal(typed["share"])
+            if not 0 < share <= 1:
+                raise ValueError
+        except Exception:
+            errors["share"] = _("Share must be a number greater than 0 and at most 1")
+    return errors

@@ -20,7 +20,6 @@ from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordVi
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import inspect
-from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
@@ -148,34 +147,42 @@ class RegistrySecurityManager(SecurityManager):
         return self.find_user(username=username) or self.find_user(email=username)
 
     def password_login(self, username, password, method="password"):
-        """Check account + password with lockout; returns the user or raises LoginRefused."""
+        """Check account + password with lockout; returns the user or raises LoginRefused.
+
+        Unknown names and known accounts cost the same (one password hash: a dummy one for unknown
+        names), count, wait and lock alike (lockout.Phantom) and are told the same words, so neither
+        the answer nor its timing tells which accounts exist. The password is checked even while
+        the account is locked: from a place the account signed in from recently, the right password
+        still signs in (app/auth/lockout.py says why)."""
         user = self.find_login_user(username)
-        if user is None or not password or "\x00" in password:
-            audit.record(self.session, "login_failed", "Operator", None, username=(username or "")[:128],
-                         summary=_("Unknown account or empty password"))
+        record = user if user is not None else lockout.Phantom(username)
+        good = passwords.check(user.password if user is not None else None, password)
+        if not lockout.is_locked(record):
+            lockout.check_not_locked(record)  # lifts an expired lock or delay
+        elif good and user is not None and lockout.known_source(user):
+            audit.record(self.session, "login_despite_lock", "Operator", user.id, username=user.username,
+                         institution_id=user.institution_id, summary=f"{method}: {_('known place')}")
+        else:
+            audit.record(self.session, "login_refused_locked", "Operator", user.id if user else None,
+                         username=(user.username if user else (username or ""))[:128],
+                         institution_id=user.institution_id if user else None, summary=method)
             self.session.commit()
-            raise LoginRefused(_("Invalid login. Please try again."))
-        try:
-            lockout.check_not_locked(user)
-        except LoginRefused:
-            audit.record(self.session, "login_refused_locked", "Operator", user.id, username=user.username,
-                         institution_id=user.institution_id, summary=method)
+            lockout.check_not_locked(record)  # raises the lock's or the delay's message
+        if user is None or not good:
+            locked = lockout.register_failure(record)
+            if user is None:
+                record.save()
+                audit.record(self.session, "login_failed", "Operator", None, username=(username or "")[:128],
+                             summary=_("Unknown account or empty password") + f" [{method}]")
+            else:
+                audit.record(self.session, "login_failed", "Operator", user.id, username=user.username,
+                             institution_id=user.institution_id,
+                             summary=_("Wrong password (%(n)d in a row)", n=user.fail_login_count) + f" [{method}]")
+                if locked:
+                    audit.record(self.session, "lockout", "Operator", user.id, username=user.username,
+                                 institution_id=user.institution_id, summary=str(user.locked_until))
             self.session.commit()
-            raise
-        if not check_password_hash(user.password or "", password):
-            locked = lockout.register_failure(user)
-            audit.record(self.session, "login_failed", "Operator", user.id, username=user.username,
-                         institution_id=user.institution_id,
-                         summary=_("Wrong password (%(n)d in a row)", n=user.fail_login_count) + f" [{method}]")
-            if locked:
-                audit.record(self.session, "lockout", "Operator", user.id, username=user.username,
-                             institution_id=user.institution_id, summary=str(user.locked_until))
-            self.session.commit()
-            if locked:
-                raise LoginRefused(lockout.locked_message(user))
-            left = current_app.config["REGISTRY_LOCKOUT_FAILURES"] - user.fail_login_count
-            raise LoginRefused(_("Invalid login. Please try again.") + " " +
-                               _("%(n)d more failures will lock the account.", n=left))
+            raise LoginRefused(lockout.failure_message(record))
         self.check_may_sign_in(user, method)
         return user
 

@@ -137,7 +137,8 @@ def too_many_requests(exc):
     else:
         from app.extensions import appbuilder
         response = make_response(render_template("limits/too_many.html", appbuilder=appbuilder,
-                                                 message=message, wait=wait))
+                                                 base_template=appbuilder.base_template, message=message,
+                                                 wait=wait))
     response.status_code = 429
     response.headers["Retry-After"] = str(wait)
     return response
@@ -145,6 +146,9 @@ def too_many_requests(exc):
 
 def init_app(app):
     """Storage from the settings, the limits on the routes of RULES (registered by now), the 429 page."""
+    # FAB sets RATELIMIT_ENABLED=False for its own limiter (already built by now, and left off: it would
+    # cover the login form only); ours is always built and switched by REGISTRY_RATELIMIT_ENABLED.
+    app.config["RATELIMIT_ENABLED"] = True
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REGISTRY_RATELIMIT_STORAGE"])
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

@@ -152,6 +152,8 @@ def init_app(app):
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REGISTRY_RATELIMIT_STORAGE"])
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis unreachable: keep limiting, per process, rather than answer every limited route with a 500.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
     for endpoint, rules in RULES.items():
         view = app.view_functions.get(endpoint)

@@ -151,7 +151,8 @@ def init_app(app):
     app.config["RATELIMIT_ENABLED"] = True
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REGISTRY_RATELIMIT_STORAGE"])
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Off: Flask-Limiter would rewrite our Retry-After, rounding down, one second short of the page's wait.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     # Redis unreachable: keep limiting, per process, rather than answer every limited route with a 500.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)

@@ -37,15 +37,18 @@ class OperatorAdminView(UserDBModelView):
     list_columns = ["first_name", "last_name", "username", "institution", "status", "active", "roles"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "first_name", "last_name", "email", "phone", "id_number",
-                                      "institution", "status", "active", "roles", "login_count"]}),
+                                      "institution", "status", "active", "roles", "login_count",
+                                      "fail_login_count", "locked_until"]}),
     ]
+    formatters_columns = {"locked_until": lambda v: lockout.format_until(v) if v else "-"}
     add_columns = ["first_name", "last_name", "username", "email", "phone", "id_number", "institution",
                    "active", "roles", "password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "email", "phone", "id_number", "institution",
                     "status", "active", "roles"]
     search_columns = ["username", "first_name", "last_name", "email", "institution", "status", "active", "roles"]
     label_columns = {"institution": _l("Institution"), "status": _l("Status"), "phone": _l("Mobile"),
-                     "id_number": _l("ID number")}
+                     "id_number": _l("ID number"), "fail_login_count": _l("Failed sign-ins in a row"),
+                     "locked_until": _l("Sign-in refused until")}
     # FAB's "a role or a group" check reads a groups field our forms leave out (KeyError: a 500).
     validators_columns = {"roles": [DataRequired(message=_l("Select at least one role"))]}
 

@@ -151,6 +151,7 @@ def test_admin_unlocks_an_account_from_its_page_and_it_is_audited(app, client, d
     admin = admin_client(app, "admin")
     page = admin.get(f"/users/show/{user.id}").get_data(as_text=True)
     assert f"/users/action/unlock/{user.id}" in page and "解锁" in page
+    assert "登录锁定至" in page and "连续登录失败次数" in page
     response = admin.post(f"/users/action/unlock/{user.id}", follow_redirects=True)
     assert response.status_code == 200 and f"已解锁：{user.username}" in response.get_data(as_text=True)
     fresh = reload(db, user)

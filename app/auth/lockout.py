@@ -41,11 +41,15 @@ def delay_enabled() -> bool:
     return bool(current_app.config.get("REGISTRY_RATELIMIT_ENABLED", True)) and _cfg("REGISTRY_LOGIN_DELAY_SECONDS") > 0
 
 
+def format_until(when) -> str:
+    """A naive UTC time as the users' clock shows it (Flask-Babel's time zone)."""
+    return format_datetime(when.replace(tzinfo=dt.timezone.utc), "yyyy-MM-dd HH:mm")
+
+
 def locked_message(record) -> str:
     return _("This account is locked after %(n)d failed sign-ins until %(when)s. "
              "Wait until then, or use \"Forgot password\" to reset the password by SMS and unlock it.",
-             n=_cfg("REGISTRY_LOCKOUT_FAILURES"),
-             when=format_datetime(record.locked_until.replace(tzinfo=dt.timezone.utc), "yyyy-MM-dd HH:mm"))
+             n=_cfg("REGISTRY_LOCKOUT_FAILURES"), when=format_until(record.locked_until))
 
 
 def _seconds_left(record) -> int:

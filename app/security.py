@@ -59,7 +59,6 @@ class OperatorAdminView(UserDBModelView):
             return redirect(url_for("LoginView.login"))
         return redirect(url_for("SettingsView.index"))
 
-
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
@@ -101,15 +100,15 @@ def unlock_accounts(items):
     """An administrator lifts the lock (and the delay) of these accounts: audited, one flash. Rows the
     administrator may not see arrive as None (app/scope.py) and are skipped."""
     from app.extensions import appbuilder
-    session = appbuilder.sm.session
+    dbs = appbuilder.sm.session
     users = [u for u in (items if isinstance(items, list) else [items]) if u is not None]
     for user in users:
         was = user.locked_until
         lockout.unlock(user)
-        audit.record(session, "unlock_account", "Operator", user.id, username=None,
+        audit.record(dbs, "unlock_account", "Operator", user.id, username=None,
                      institution_id=user.institution_id, summary=user.username,
                      before={"locked_until": was.isoformat() if was else None})
-    session.commit()
+    dbs.commit()
     if users:
         flash(_("Unlocked: %(names)s", names="、".join(u.username for u in users)), "success")
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.accounts_helpers import PASSWORD, new_account
-from tests.factories import institution
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -89,7 +88,8 @@ def test_one_account_name_is_limited_whatever_the_address(client, db, limits_on)
     limit = int(limits_on["REGISTRY_RATELIMIT_LOGIN_ACCOUNT"].split()[0])
     user = new_account(db)
     for _ in range(limit):
-        assert post(client, "/login/", new_ip(), {"username": user.username, "password": "Wrong2026x"}).status_code == 302
+        response = post(client, "/login/", new_ip(), {"username": user.username, "password": "Wrong2026x"})
+        assert response.status_code == 302
     assert_chinese_429(post(client, "/login/", new_ip(), {"username": user.username.upper(), "password": PASSWORD}))
 
 
@@ -186,7 +186,6 @@ def redis_url():
 
 
 SERVE = """
-import sys
 from werkzeug.serving import make_server
 from app import create_app
 app = create_app({"WTF_CSRF_ENABLED": False})

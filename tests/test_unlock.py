@@ -197,5 +197,6 @@ def test_an_operator_cannot_unlock(app, client, db):
     lock(app, db, colleague)
     operator = admin_client(app, "bank_a_op")
     assert operator.post(f"/operatorview/action/unlock/{colleague.id}").status_code == 403
-    assert operator.post("/users/action_post", data={"action": "unlock", "rowid": [str(colleague.id)]}).status_code == 403
+    response = operator.post("/users/action_post", data={"action": "unlock", "rowid": [str(colleague.id)]})
+    assert response.status_code == 403
     assert reload(db, colleague).locked_until is not None

@@ -77,7 +77,8 @@ def authenticate(username: str, password: str) -> LdapIdentity:
         entries = [e for e in service.response if e.get("type") == "searchResEntry"]
         # A name the directory does not hold still costs a bind (to a DN that cannot exist), so the
         # answer's timing does not tell which names it holds; the words are the same either way.
-        dn = entries[0]["dn"] if len(entries) == 1 else f"uid={escape_rdn(username)},ou=unknown,{cfg['REGISTRY_LDAP_BASE_DN']}"
+        nowhere = f"uid={escape_rdn(username)},ou=unknown,{cfg['REGISTRY_LDAP_BASE_DN']}"
+        dn = entries[0]["dn"] if len(entries) == 1 else nowhere
         user_conn = Connection(server, user=dn, password=password, receive_timeout=10)
         if not user_conn.bind() or len(entries) != 1:
             raise LoginRefused(_("Invalid login. Please try again."))

@@ -1,4 +1,5 @@
-"""The password policy (REGISTRY_PASSWORD_* settings): length and character classes."""
+"""The password policy (REGISTRY_PASSWORD_* settings): length and character classes; and a password
+check that takes the same time whether or not there is an account to check against."""
 import re
 import secrets
 

@@ -126,3 +126,22 @@ REGISTRY_SMTP_STARTTLS = env("SMTP_STARTTLS", False)
 REGISTRY_SMTP_USER = env("SMTP_USER", "")
 REGISTRY_SMTP_PASSWORD = env("SMTP_PASSWORD", "")
 REGISTRY_SMTP_FROM = env("SMTP_FROM", "noreply@registry.local")
+
+# Request limits (app/limits.py, Flask-Limiter): "N per minute;M per hour", per client IP unless
+# named otherwise. memory:// counts per process (make run); redis://host:port/db shares the counts
+# between instances (production). REGISTRY_RATELIMIT_ENABLED=0 turns the limits and the progressive
+# login delay off (the test suite does; tests/test_limits.py turns them on).
+REGISTRY_RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", True)
+REGISTRY_RATELIMIT_STORAGE = env("RATELIMIT_STORAGE", "memory://")
+REGISTRY_RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10 per minute;50 per hour")
+REGISTRY_RATELIMIT_LOGIN_ACCOUNT = env("RATELIMIT_LOGIN_ACCOUNT", "10 per minute;30 per hour")  # per account name
+REGISTRY_RATELIMIT_SMS = env("RATELIMIT_SMS", "3 per minute;20 per hour")
+REGISTRY_RATELIMIT_PUBLIC = env("RATELIMIT_PUBLIC", "20 per minute;200 per hour")
+REGISTRY_RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "5 per minute;20 per hour")
+REGISTRY_RATELIMIT_UPLOAD = env("RATELIMIT_UPLOAD", "30 per minute;300 per hour")
+# Progressive delay (app/auth/lockout.py): after LOGIN_DELAY_AFTER failures in a row each further
+# failure makes the account refuse attempts for LOGIN_DELAY_SECONDS, doubling, until the lock.
+REGISTRY_LOGIN_DELAY_AFTER = env("LOGIN_DELAY_AFTER", 3)
+REGISTRY_LOGIN_DELAY_SECONDS = env("LOGIN_DELAY_SECONDS", 5)
+# A place (IP) the account signed in from within this many days stays open to it during a lock.
+REGISTRY_LOGIN_KNOWN_SOURCE_DAYS = env("LOGIN_KNOWN_SOURCE_DAYS", 90)

@@ -58,6 +58,8 @@ def create_app(test_config=None):
         appbuilder.init_app(app, db.session)
         import views
         views.register(appbuilder)
+        from app import limits
+        limits.init_app(app)  # request limits on the routes views.register() mounted
         from app import rulebook
         rulebook.init_app(app)  # invalid rules stop start-up: one message per problem (file, line, key path)
 

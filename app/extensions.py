@@ -12,3 +12,9 @@ migrate = Migrate()
 from flask_wtf.csrf import CSRFProtect  # noqa: E402
 
 csrf = CSRFProtect()
+
+# Request limits: the rules and the storage are set up by app/limits.py (init_app).
+from flask_limiter import Limiter  # noqa: E402
+from flask_limiter.util import get_remote_address  # noqa: E402
+
+limiter = Limiter(key_func=get_remote_address)

@@ -36,7 +36,10 @@ def app():
     from app import create_app, demo, sync_security
     application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
                               "DATA_DIR": str(TMP / "files"), "WTF_CSRF_ENABLED": False,
-                              "SANDBOX": True})  # the sandboxes' absence is tested on its own (test_adapters_sandbox_off.py)
+                              "SANDBOX": True,  # the sandboxes' absence is tested on its own (test_adapters_sandbox_off.py)
+                              # Every test signs in from 127.0.0.1: request limits are off here and turned
+                              # on by the tests of the limits themselves (tests/test_limits.py).
+                              "REGISTRY_RATELIMIT_ENABLED": False})
     with application.app_context():
         upgrade()
     sync_security(application)

@@ -13,7 +13,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.utils import secure_filename
 
@@ -278,16 +278,19 @@ class AccountsView(BaseView):
 
     def _reset(self, form):
         user = _sm().find_login_user(form.username.data)
-        if user is not None and not verification.may_reset_by_sms(user):
-            form.code.errors.append(str(STAFF_RESET))
-            return False
+        # One answer for a pair that does not match and for any code problem of a pair that does
+        # (none sent, expired, wrong, used up): nothing tells whether the account and mobile exist.
+        refused = _("The verification code is wrong or no longer valid; please request a new one")
         if user is None or user.phone != form.phone.data:
-            form.code.errors.append(_("The account and mobile number do not match"))
+            form.code.errors.append(refused)
+            return False
+        if not verification.may_reset_by_sms(user):   # told only to whoever knows the account and its mobile
+            form.code.errors.append(str(STAFF_RESET))
             return False
         try:
             verification.verify_code(user.phone, RESET_PURPOSE, form.code.data, subject=user.username)
-        except verification.CodeError as exc:
-            form.code.errors.append(str(exc))
+        except verification.CodeError:
+            form.code.errors.append(refused)
             return False
         user.password = generate_password_hash(form.password.data)
         lockout.unlock(user)
@@ -327,7 +330,7 @@ class SettingsView(BaseView):
         user = db.session.get(Operator, g.user.id)
         info, pwd, font = MyInfoForm(obj=user), ChangePasswordForm(), FontSizeForm(font_size=user.font_size or "normal")
         if request.method == "POST":
-            if info.save_info.data and info.validate():
+            if info.save_info.data and info.validate() and self._email_free(user, info):
                 info.populate_obj(user)
                 self._saved(user, "update_profile", _("Your information has been saved"))
                 return redirect(url_for(".index"))
@@ -339,6 +342,19 @@ class SettingsView(BaseView):
                 return redirect(url_for(".index"))
         return self.render_template("accounts/settings.html", appbuilder=self.appbuilder, user=user,
                                     info=info, pwd=pwd, font=font)
+
+    def _email_free(self, user, form):
+        """E-mail addresses are unique (the database refuses a taken one: it was a 500). Across every
+        institution, hence no scope; the message says no more than that this address cannot be used."""
+        email = (form.email.data or "").strip()
+        taken = db.session.scalar(select(Operator.id).where(func.lower(Operator.email) == email.lower(),
+                                                            Operator.id != user.id)
+                                  .execution_options(skip_scope=True).limit(1))
+        if taken is not None:
+            form.email.errors.append(_("This e-mail address cannot be used; please enter another one"))
+            return False
+        form.email.data = email
+        return True
 
     def _saved(self, user, action, message):
         audit.record(db.session, action, "Operator", user.id)

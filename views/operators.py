@@ -51,7 +51,7 @@ class OperatorView(RegistryModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     method_permission_name = {"list": "list", "show": "show", "edit": "edit", "delete": "delete", "add": "add",
                               "lookup": "add", "attach": "add", "bind_ca": "edit", "unbind_ca": "edit",
-                              "depart": "edit", "remove": "delete"}
+                              "depart": "edit", "remove": "delete", "unlock": "edit"}
     validators_columns = {"phone": [validators.wtforms("mobile")], "id_number": [validators.wtforms("id_card")]}
     formatters_columns = {"status": formatter(OPERATOR_STATUS)}
 
@@ -136,6 +136,15 @@ class OperatorView(RegistryModelView):
                 appbuilder.sm.rotate_session_nonce(op)
                 flash(_("%(name)s has been removed from the institution", name=op.username), "success")
         db.session.commit()
+
+    # --- sign-in lock ---------------------------------------------------------------------------
+    @action("unlock", _l("Unlock"), _l("Lift the sign-in lock of the selected operators?"), "fa-unlock")
+    def unlock(self, items):
+        from app.security import unlock_accounts
+        unlock_accounts(items)
+        if isinstance(items, list) or items is None:
+            return redirect(url_for(".list"))
+        return redirect(url_for(".show", pk=items.id))
 
     # --- CA certificate -------------------------------------------------------------------------
     @expose("/bindca/<int:pk>", methods=["GET", "POST"])

@@ -74,12 +74,14 @@ def authenticate(username: str, password: str) -> LdapIdentity:
         service.search(search_base, search_filter, search_scope=scope,
                        attributes=["uid", "cn", "mail"])
         entries = [e for e in service.response if e.get("type") == "searchResEntry"]
-        if len(entries) != 1:
+        # A name the directory does not hold still costs a bind (to a DN that cannot exist), so the
+        # answer's timing does not tell which names it holds; the words are the same either way.
+        nowhere = f"uid={escape_rdn(username)},ou=unknown,{cfg['REGISTRY_LDAP_BASE_DN']}"
+        dn = entries[0]["dn"] if len(entries) == 1 else nowhere
+        user_conn = Connection(server, user=dn, password=password, receive_timeout=10)
+        if not user_conn.bind() or len(entries) != 1:
             raise LoginRefused(_("Invalid login. Please try again."))
         entry = entries[0]
-        user_conn = Connection(server, user=entry["dn"], password=password, receive_timeout=10)
-        if not user_conn.bind():
-            raise LoginRefused(_("Invalid login. Please try again."))
         user_conn.unbind()
         service.search(cfg.get("REGISTRY_LDAP_GROUP_BASE") or cfg["REGISTRY_LDAP_BASE_DN"],
                        cfg["REGISTRY_LDAP_GROUP_FILTER"].format(dn=escape_filter_chars(entry["dn"])),

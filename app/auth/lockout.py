@@ -1,44 +1,161 @@
-"""Lockout after repeated failures. FAB counts fail_login_count but never locks; we do.
+"""Lockout and progressive delay after repeated sign-in failures. FAB counts fail_login_count but never
+locks; we do, without letting an outsider use the lock to shut the owner out.
 
-REGISTRY_LOCKOUT_FAILURES consecutive failures lock the account for REGISTRY_LOCKOUT_MINUTES.
-The forgot-password flow (SMS code) unlocks it at once.
+Per account name (app/security.py password_login):
+- REGISTRY_LOCKOUT_FAILURES failures in a row lock it for REGISTRY_LOCKOUT_MINUTES;
+- before that, each failure beyond REGISTRY_LOGIN_DELAY_AFTER makes it refuse attempts for
+  REGISTRY_LOGIN_DELAY_SECONDS, doubling each time (a "not before" time, never a sleeping worker);
+- attempts refused by the lock or the delay do not count.
+Who the lock binds: a correct password from a place (client IP) this account signed in from within
+REGISTRY_LOGIN_KNOWN_SOURCE_DAYS still signs in and lifts the lock, so failures sent from elsewhere
+cannot keep the owner out of their usual office. From any other place a correct password is refused
+like a wrong one until the lock ends, the owner resets the password by SMS (忘记密码), or an
+administrator unlocks the account (audited). The per-IP request limits (app/limits.py) bind everyone.
+
+Names without an account get the same counting, delay and lock from a record kept in the request
+limiter's storage (Phantom), so neither the messages nor their sequence tell which accounts exist.
+The forgot-password flow (SMS code) unlocks at once.
 """
+import calendar
 import datetime as dt
+import hashlib
+import math
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import format_datetime, gettext as _
+from sqlalchemy import select
 
 from models.base import utcnow
 
 from . import LoginRefused
 
+PHANTOM_SECONDS = 24 * 3600  # how long a name without an account remembers its failures
 
-def locked_message(user) -> str:
+
+def _cfg(key):
+    return current_app.config[key]
+
+
+def delay_enabled() -> bool:
+    """The delay is a throttle like the request limits and follows their switch."""
+    return bool(current_app.config.get("REGISTRY_RATELIMIT_ENABLED", True)) and _cfg("REGISTRY_LOGIN_DELAY_SECONDS") > 0
+
+
+def format_until(when) -> str:
+    """A naive UTC time as the users' clock shows it (Flask-Babel's time zone)."""
+    return format_datetime(when.replace(tzinfo=dt.timezone.utc), "yyyy-MM-dd HH:mm")
+
+
+def locked_message(record) -> str:
     return _("This account is locked after %(n)d failed sign-ins until %(when)s. "
              "Wait until then, or use \"Forgot password\" to reset the password by SMS and unlock it.",
-             n=current_app.config["REGISTRY_LOCKOUT_FAILURES"],
-             when=format_datetime(user.locked_until.replace(tzinfo=dt.timezone.utc), "yyyy-MM-dd HH:mm"))
+             n=_cfg("REGISTRY_LOCKOUT_FAILURES"), when=format_until(record.locked_until))
 
 
-def check_not_locked(user) -> None:
-    """Refuse while the lock lasts; an expired lock is lifted and the count starts again."""
-    if user.locked_until is None:
+def _seconds_left(record) -> int:
+    return max(1, math.ceil((record.locked_until - utcnow()).total_seconds()))
+
+
+def wait_message(record) -> str:
+    return _("Too many failed sign-ins: please try again in %(n)d seconds.", n=_seconds_left(record))
+
+
+def is_locked(record) -> bool:
+    """Locked or delayed right now."""
+    return record.locked_until is not None and record.locked_until > utcnow()
+
+
+def check_not_locked(record) -> None:
+    """Refuse while the lock or the delay lasts; an expired lock is lifted and the count starts again
+    (an expired delay keeps the count, so the next failure waits longer)."""
+    if record.locked_until is None:
         return
-    if user.locked_until > utcnow():
-        raise LoginRefused(locked_message(user))
-    user.locked_until = None
-    user.fail_login_count = 0
+    if record.locked_until > utcnow():
+        if (record.fail_login_count or 0) >= _cfg("REGISTRY_LOCKOUT_FAILURES"):
+            raise LoginRefused(locked_message(record))
+        raise LoginRefused(wait_message(record))
+    if (record.fail_login_count or 0) >= _cfg("REGISTRY_LOCKOUT_FAILURES"):
+        record.fail_login_count = 0
+    record.locked_until = None
 
 
-def register_failure(user) -> bool:
-    """Count one failure; lock when the limit is reached. True when this failure locked the account."""
-    user.fail_login_count = (user.fail_login_count or 0) + 1
-    if user.fail_login_count >= current_app.config["REGISTRY_LOCKOUT_FAILURES"]:
-        user.locked_until = utcnow() + dt.timedelta(minutes=current_app.config["REGISTRY_LOCKOUT_MINUTES"])
+def _whole_seconds(when):
+    # A Phantom stores whole seconds; accounts do the same so their waits read alike.
+    return when.replace(microsecond=0) + dt.timedelta(seconds=1)
+
+
+def register_failure(record) -> bool:
+    """Count one failure; lock at the limit, delay beyond REGISTRY_LOGIN_DELAY_AFTER. True when locked."""
+    record.fail_login_count = (record.fail_login_count or 0) + 1
+    n = record.fail_login_count
+    if n >= _cfg("REGISTRY_LOCKOUT_FAILURES"):
+        record.locked_until = _whole_seconds(utcnow() + dt.timedelta(minutes=_cfg("REGISTRY_LOCKOUT_MINUTES")))
         return True
+    after = _cfg("REGISTRY_LOGIN_DELAY_AFTER")
+    if delay_enabled() and n > after:
+        record.locked_until = _whole_seconds(
+            utcnow() + dt.timedelta(seconds=_cfg("REGISTRY_LOGIN_DELAY_SECONDS") * 2 ** (n - after - 1)))
     return False
 
 
-def unlock(user) -> None:
-    user.locked_until = None
-    user.fail_login_count = 0
+def failure_message(record) -> str:
+    """What a wrong password (or an unknown name) is told after register_failure()."""
+    if is_locked(record) and record.fail_login_count >= _cfg("REGISTRY_LOCKOUT_FAILURES"):
+        return locked_message(record)
+    left = _cfg("REGISTRY_LOCKOUT_FAILURES") - record.fail_login_count
+    message = _("Invalid login. Please try again.") + " " + _("%(n)d more failures will lock the account.", n=left)
+    if is_locked(record):
+        message += " " + wait_message(record)
+    return message
+
+
+def unlock(record) -> None:
+    record.locked_until = None
+    record.fail_login_count = 0
+
+
+def known_source(user) -> bool:
+    """Has this account signed in from the requesting client's IP within REGISTRY_LOGIN_KNOWN_SOURCE_DAYS?
+    Read from the audit log's sign-in entries (durable, shared by every instance)."""
+    from app.extensions import db
+    from models import AuditLog
+    ip = request.remote_addr if request else None
+    if not ip or user is None or user.id is None:
+        return False
+    since = utcnow() - dt.timedelta(days=_cfg("REGISTRY_LOGIN_KNOWN_SOURCE_DAYS"))
+    found = db.session.scalar(select(AuditLog.id).where(
+        AuditLog.username == user.username, AuditLog.action == "login", AuditLog.object_type == "Operator",
+        AuditLog.object_id == str(user.id), AuditLog.ip == ip, AuditLog.at >= since).limit(1)
+        .execution_options(skip_scope=True))
+    return found is not None
+
+
+class Phantom:
+    """The failure record of a name that has no account, in the request limiter's storage (shared by
+    the instances when that is Redis), with the attributes lockout reads on an account."""
+
+    def __init__(self, name: str):
+        from app.extensions import limiter
+        self._storage = limiter.storage
+        digest = hashlib.sha256((name or "").strip().lower().encode()).hexdigest()[:32]
+        self._count_key, self._until_key = f"registry:phantom:{digest}:n", f"registry:phantom:{digest}:until"
+        self.fail_login_count, self.locked_until = 0, None
+        try:
+            self.fail_login_count = int(self._storage.get(self._count_key) or 0)
+            until = int(self._storage.get(self._until_key) or 0)
+        except Exception:  # storage down: counted as a fresh name (the request limits fail the same way)
+            current_app.logger.exception("rate-limit storage unavailable for a sign-in record")
+            return
+        self.locked_until = dt.datetime.fromtimestamp(until, dt.timezone.utc).replace(tzinfo=None) if until else None
+
+    def save(self) -> None:
+        try:
+            self._storage.clear(self._count_key)
+            self._storage.clear(self._until_key)
+            if self.fail_login_count:
+                self._storage.incr(self._count_key, PHANTOM_SECONDS, amount=self.fail_login_count)
+            if self.locked_until is not None and self.locked_until > utcnow():
+                self._storage.incr(self._until_key, _seconds_left(self) + 1,
+                                   amount=calendar.timegm(self.locked_until.timetuple()))
+        except Exception:
+            current_app.logger.exception("rate-limit storage unavailable for a sign-in record")

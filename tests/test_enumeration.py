@@ -33,7 +33,7 @@ def normalised(messages):
 
 
 def attempt(client, username, password="Wrong2026x", url="/login/"):
-    client.get("/logout/")
+    client.post("/logout/")
     if url == "/login/ca/":
         client.get("/login/?method=ca")  # the page hands out the nonce a CA sign-in spends
         data = {"username": username, "password": password, "signature": "AAAA"}
@@ -69,7 +69,7 @@ def test_with_the_progressive_delay_the_words_are_still_the_same(client, db, app
 
 def _timed_ms(client, username, url):
     """One refused sign-in, timed from the request to the answer."""
-    client.get("/logout/")
+    client.post("/logout/")
     data = {"username": username, "password": "Wrong2026x"}
     if url == "/login/ca/":
         client.get("/login/?method=ca")

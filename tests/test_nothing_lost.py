@@ -8,6 +8,7 @@ database. Before the fix each of these posted only its own part of the page and 
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app import rulebook
@@ -103,7 +104,7 @@ def test_every_partial_action_keeps_what_was_typed_in_every_section(page, live_s
 
     # 5. A reload: the autosave has kept it (the bar says 已保存 hh:mm).
     values = _type(page, unit_row, party_id, 5)
-    page.wait_for_function("document.getElementById('autosave-status').textContent.match(/已保存 \\d\\d:\\d\\d/)")
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"已保存 \d\d:\d\d"))
     page.goto(show)
     _assert_kept(page, app, case_id, unit_row, party_id, values, files=1)
 

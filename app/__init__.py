@@ -32,6 +32,8 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in translation_dirs())
     os.makedirs(app.config["DATA_DIR"], exist_ok=True)
+    from app import errors
+    errors.install(app)  # before any view: the "int" converter refuses ids beyond 64 bits; Chinese error pages
 
     from app.extensions import appbuilder, csrf, db, migrate
     import models  # noqa: F401  (every table on the metadata before anything queries)

@@ -83,3 +83,8 @@ REGISTRY_LDAP_BIND_PASSWORD = env("LDAP_BIND_PASSWORD", "")
 REGISTRY_LDAP_GROUP_BASE = env("LDAP_GROUP_BASE", "")
 REGISTRY_LDAP_GROUP_FILTER = env("LDAP_GROUP_FILTER", "(&(objectClass=groupOfNames)(member={dn}))")
 REGISTRY_LDAP_ROLE_MAPPING = env("LDAP_ROLE_MAPPING", "reviewers=RegistryReviewer;admins=Admin")
+
+# Production (issue 8): institution registration documents (sent by anonymous visitors) are capped
+# per file and deleted this many days after the registration is rejected (purge-rejected-files).
+REGISTRATION_MAX_MB = env("REGISTRATION_MAX_MB", 10)
+REJECTED_FILES_DAYS = env("REJECTED_FILES_DAYS", 30)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup i18n db run test test-postgres bench clean
+.PHONY: setup i18n db run serve test test-postgres bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,12 @@ db: setup
 
 run: db
 	$(BIN)/python run.py
+
+# Production server (README, Deployment): gunicorn with threads on REGISTRY_BIND (0.0.0.0:8000).
+# Set REGISTRY_DATABASE_URL (PostgreSQL) and the secrets first; migrate once with `flask --app run db upgrade`.
+WORKERS ?= 4
+serve: setup
+	$(BIN)/gunicorn -c gunicorn.conf.py -w $(WORKERS) wsgi:app
 
 test: setup
 	$(BIN)/pytest -q

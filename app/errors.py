@@ -7,7 +7,7 @@ rule is added.
 import functools
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, NotFound
@@ -24,7 +24,7 @@ PAGES = {
     405: (_l("Not allowed"), _l("This page cannot be used this way. Go back and use the buttons on the page.")),
     413: (_l("File too large"), _l("What you sent is larger than the platform accepts. Make the files smaller and try again.")),
     429: (_l("Too many requests"), _l("Too many requests in a short time. Wait a moment and try again.")),
-    500: (_l("Something went wrong"), _l("The platform could not complete the request; nothing was changed. Try again later; if it keeps happening, tell the registry.")),
+    500: (_l("Something went wrong"), _l("The platform could not complete the request. Try again later; if it keeps happening, tell the registry.")),
 }
 CSRF_EXPIRED = _l("The page has expired. Reload it and submit again.")
 SAVE_DUPLICATE = _l("Not saved: the record duplicates an existing one or is still referred to by other records")
@@ -49,16 +49,29 @@ class SaveRefused(Exception):
 
 def install(app):
     app.url_map.converters["int"] = IdConverter
-    for code in PAGES:
-        app.register_error_handler(code, error_page)
+    app.register_error_handler(HTTPException, error_page)  # every HTTP error, not only those in PAGES
     # A number beyond 64 bits that reached the database (a query argument, a form value) names no row.
     app.register_error_handler(OverflowError, lambda exc: error_page(NotFound()))
+    app.before_request(_list_arguments)
     _crud_messages()
+
+
+def _list_arguments():
+    """FAB list views sort by any _oc_<View> column and direction they are given and fail (a 500) on
+    one they do not have: anything but a column the view sorts by, ascending or descending, is a bad request."""
+    from flask import abort, current_app
+    for arg, value in request.args.items():
+        if arg.startswith("_od_") and value not in ("asc", "desc"):
+            abort(400)
+        if arg.startswith("_oc_"):
+            view = getattr(current_app.view_functions.get(request.endpoint or ""), "__self__", None)
+            if view is None or value not in (getattr(view, "order_columns", None) or ()):
+                abort(400)
 
 
 def error_page(exc):
     code = exc.code if isinstance(exc, HTTPException) else 500
-    title, text = PAGES.get(code, PAGES[500])
+    title, text = PAGES.get(code) or PAGES[400 if code < 500 else 500]
     if code == 400 and "CSRF" in (getattr(exc, "description", "") or ""):
         text = CSRF_EXPIRED
     if request.path.startswith("/api/"):
@@ -70,7 +83,6 @@ def error_page(exc):
         except Exception:
             log.exception("error page with layout failed; plain page instead")
             response = render_template("errors/page.html", code=code, title=title, text=text, plain=True)
-    from flask import make_response
     response = make_response(response, code)
     if isinstance(exc, HTTPException):  # e.g. Allow on a 405, Retry-After on a 429
         for key, value in exc.get_headers():

@@ -56,7 +56,7 @@ def test_a_server_error_page_is_chinese_even_when_the_layout_cannot_render(app, 
         assert "系统出错了" in page and "navbar" not in page and "bootstrap.min.css" in page
     with app.test_request_context("/api/v1/anything"):
         assert errors.error_page(InternalServerError()).get_json() == {
-            "message": "平台未能完成此请求，数据未作任何更改。请稍后重试；如多次出现，请联系登记机构。"}
+            "message": "平台未能完成此请求。请稍后重试；如多次出现，请联系登记机构。"}
 
 
 def test_a_refused_delete_flashes_a_chinese_sentence_and_keeps_the_row(client, db):
@@ -69,3 +69,21 @@ def test_a_refused_delete_flashes_a_chinese_sentence_and_keeps_the_row(client, d
     assert not any(word in page for word in ENGLISH)
     db.session.expire_all()
     assert db.session.get(Parcel, parcel.id) is not None
+
+
+def test_an_unknown_sort_column_is_a_bad_request_not_a_server_error(client):
+    page = client.auth.login("admin").get_data(as_text=True)
+    assert "/logout" in page
+    _chinese_page(client.get("/unitview/list/?_oc_UnitView=nonexistent&_od_UnitView=asc"), 400, "请求有误")
+    _chinese_page(client.get("/unitview/list/?_oc_UnitView=location&_od_UnitView=sideways"), 400, "请求有误")
+    assert client.get("/unitview/list/?_oc_UnitView=location&_od_UnitView=desc").status_code == 200
+
+
+def test_every_http_error_gets_a_chinese_page(app):
+    from werkzeug.exceptions import Gone, Unauthorized
+
+    from app import errors
+    with app.test_request_context("/x"):
+        for exc, code in ((Unauthorized(), 401), (Gone(), 410)):
+            r = errors.error_page(exc)
+            assert r.status_code == code and "请求有误" in r.get_data(as_text=True)

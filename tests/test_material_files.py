@@ -1,5 +1,7 @@
 """Material files follow the database transaction: written under a temporary name and renamed into
 place on commit; a failed or rolled back save leaves no file; a delete happens only once committed."""
+import shutil
+
 import pytest
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +18,9 @@ def draft(app, db):
         case = factories.case(db, "bank_a_op", business_key="mortgage_first",
                               rules_version_id=rulebook.get("mortgage_first").version_id)
         db.session.commit()
+        # Case ids restart with each module's database, DATA_DIR does not: files under this id are
+        # another module's leftovers.
+        shutil.rmtree(_folder(case), ignore_errors=True)
         yield case
 
 

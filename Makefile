@@ -25,11 +25,11 @@ db: setup
 run: db
 	$(BIN)/python run.py
 
-# Production server (README, Deployment): gunicorn with threads on REGISTRY_BIND (0.0.0.0:8000).
+# Production server (README, Deployment): gunicorn with threads on REGISTRY_BIND (0.0.0.0:8000);
+# workers from gunicorn.conf.py (REGISTRY_WORKERS, or 2 x CPU + 1 up to 8) unless `make serve WORKERS=n`.
 # Set REGISTRY_DATABASE_URL (PostgreSQL) and the secrets first; migrate once with `flask --app run db upgrade`.
-WORKERS ?= 4
 serve: setup
-	$(BIN)/gunicorn -c gunicorn.conf.py -w $(WORKERS) wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py $(if $(WORKERS),-w $(WORKERS)) wsgi:app
 
 test: setup
 	$(BIN)/pytest -q

@@ -3,6 +3,7 @@ their size, stores them under generated names with the detected type, and delete
 after the registration is rejected."""
 import datetime as dt
 import re
+import shutil
 from io import BytesIO
 from pathlib import Path
 
@@ -17,6 +18,13 @@ from tests.accounts_helpers import forget_request_globals
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_leftover_documents(app, fresh_database):
+    """Institution ids restart with each module's database, DATA_DIR does not: clear other modules'
+    registration documents so a new institution's folder holds only its own."""
+    shutil.rmtree(Path(app.config["DATA_DIR"]) / "registrations", ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -87,3 +87,13 @@ def test_every_http_error_gets_a_chinese_page(app):
         for exc, code in ((Unauthorized(), 401), (Gone(), 410)):
             r = errors.error_page(exc)
             assert r.status_code == code and "请求有误" in r.get_data(as_text=True)
+
+
+def test_a_post_without_its_csrf_token_says_the_page_expired(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        r = client.post("/accounts/register/institution/", data={"name": "x"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    page = _chinese_page(r, 400, "请求有误")
+    assert "页面已过期，请刷新页面后重新提交。" in page and "CSRF" not in page

@@ -95,7 +95,10 @@ def _apply(session):
                 log.exception("could not delete %s after commit", op.path)
     for op in ops:
         if op.kind == "write":
-            os.replace(op.temp, op.path)
+            try:
+                os.replace(op.temp, op.path)
+            except OSError:  # the rows are committed whatever happens here: place the other files, say so loudly
+                log.exception("could not move %s into place after commit", op.path)
 
 
 @event.listens_for(Session, "after_soft_rollback")

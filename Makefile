@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup i18n db run test test-postgres bench clean
+.PHONY: setup i18n db run serve test test-postgres bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,12 @@ db: setup
 
 run: db
 	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/python run.py
+
+# Production server (README, Deployment): gunicorn with threads on REGISTRY_BIND (0.0.0.0:8000);
+# workers from gunicorn.conf.py (REGISTRY_WORKERS, or 2 x CPU + 1 up to 8) unless `make serve WORKERS=n`.
+# Set REGISTRY_DATABASE_URL (PostgreSQL) and the secrets first; migrate once with `flask --app run db upgrade`.
+serve: setup
+	$(BIN)/gunicorn -c gunicorn.conf.py $(if $(WORKERS),-w $(WORKERS)) wsgi:app
 
 test: setup
 	$(BIN)/pytest -q

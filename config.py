@@ -145,3 +145,8 @@ REGISTRY_LOGIN_DELAY_AFTER = env("LOGIN_DELAY_AFTER", 3)
 REGISTRY_LOGIN_DELAY_SECONDS = env("LOGIN_DELAY_SECONDS", 5)
 # A place (IP) the account signed in from within this many days stays open to it during a lock.
 REGISTRY_LOGIN_KNOWN_SOURCE_DAYS = env("LOGIN_KNOWN_SOURCE_DAYS", 90)
+
+# Production (issue 8): institution registration documents (sent by anonymous visitors) are capped
+# per file and deleted this many days after the registration is rejected (purge-rejected-files).
+REGISTRATION_MAX_MB = env("REGISTRATION_MAX_MB", 10)
+REJECTED_FILES_DAYS = env("REJECTED_FILES_DAYS", 30)

@@ -8,6 +8,7 @@ from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parent.parent
 _INTEGER = re.compile(r"-?[0-9]{1,20}")
@@ -38,6 +39,8 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in translation_dirs())
     os.makedirs(app.config["DATA_DIR"], exist_ok=True)
+    from app import errors
+    errors.install(app)  # before any view: the "int" converter refuses ids beyond 64 bits; Chinese error pages
 
     from app.extensions import appbuilder, csrf, db, migrate
     import models  # noqa: F401  (every table on the metadata before anything queries)
@@ -52,7 +55,11 @@ def create_app(test_config=None):
         scope.install(app)
         audit.install(app)
         # The schema comes from migrations only; roles and permissions are synced once it exists.
-        migrated = inspect(db.engine).has_table("ab_permission_view_role")
+        try:
+            migrated = inspect(db.engine).has_table("ab_permission_view_role")
+        except OperationalError as exc:  # the database is down: start anyway, /healthz answers 503 until it is back
+            logging.getLogger(__name__).error("database unreachable at start-up: %s", exc.orig)
+            migrated = False
         app.config["FAB_UPDATE_PERMS"] = migrated and app.config.get("FAB_UPDATE_PERMS", True)
         appbuilder.update_perms = app.config["FAB_UPDATE_PERMS"]
         appbuilder.init_app(app, db.session)
@@ -61,7 +68,10 @@ def create_app(test_config=None):
         from app import limits
         limits.init_app(app)  # request limits on the routes views.register() mounted
         from app import rulebook
-        rulebook.init_app(app)  # invalid rules stop start-up: one message per problem (file, line, key path)
+        try:
+            rulebook.init_app(app)  # invalid rules stop start-up: one message per problem (file, line, key path)
+        except OperationalError:  # rules files checked; importing them as versions waits for the database
+            pass
 
     @app.url_value_preprocessor
     def _primary_keys_in_range(endpoint, values):
@@ -114,6 +124,8 @@ def create_app(test_config=None):
                 if not (_INTEGER.fullmatch(value) and smallest <= int(value) < 2**31):
                     abort(400)
 
+    from app import health
+    app.register_blueprint(health.bp)
     from app import cli  # noqa: E402
     cli.register(app)
     return app

@@ -19,3 +19,10 @@ def register(app):
         from flask import current_app
         sync_security(current_app)
         click.echo("roles and permissions synced")
+
+    @app.cli.command("purge-rejected-files")
+    def purge_rejected_files():
+        """Delete the documents of registrations rejected more than REGISTRY_REJECTED_FILES_DAYS ago."""
+        from app.services import registration_documents
+        cleaned = registration_documents.purge_rejected()
+        click.echo(f"documents of {len(cleaned)} rejected registration(s) deleted")

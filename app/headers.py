@@ -45,7 +45,8 @@ def init_app(app):
 
 
 def _https_only():
-    if current_app.config.get("REGISTRY_HTTPS") and not request.is_secure:
+    # The load balancer's plain-http health check (/healthz) is answered where it is asked.
+    if current_app.config.get("REGISTRY_HTTPS") and not request.is_secure and request.endpoint != "health.healthz":
         # 308 keeps the method and body of a POST; request.is_secure honours ProxyFix's X-Forwarded-Proto.
         return redirect(request.url.replace("http://", "https://", 1), code=308)
     return None

@@ -20,6 +20,7 @@ from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordVi
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
@@ -178,7 +179,11 @@ class RegistrySecurityManager(SecurityManager):
 
     def create_db(self):
         """FAB would create_all() the whole schema here; ours comes from migrations, so only sync roles."""
-        if inspect(self.session.get_bind()).has_table("ab_role"):
+        try:
+            migrated = inspect(self.session.get_bind()).has_table("ab_role")
+        except OperationalError:  # the database is down at start-up: serve anyway, /healthz answers 503
+            return
+        if migrated:
             BaseSecurityManager.create_db(self)
 
     # --- sign-in -------------------------------------------------------------------------------

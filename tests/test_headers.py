@@ -78,6 +78,7 @@ def test_hsts_and_https_redirect_only_with_registry_https(app, client):
         assert r.status_code == 200 and r.headers["Strict-Transport-Security"].startswith("max-age=31536000")
         r = client.post("/login/?next=/", data={"username": "x"})
         assert r.status_code == 308 and r.headers["Location"] == "https://localhost/login/?next=/"
+        assert client.get("/healthz").status_code == 200  # the load balancer's plain-http check
     finally:
         app.config["REGISTRY_HTTPS"] = False
 

@@ -5,7 +5,6 @@ The login view replaces FAB's (RegistrySecurityManager.authdbview) and keeps POS
 account + password. Refusals are shown as the message of the LoginRefused raised by app/auth.
 """
 import secrets
-import uuid
 from pathlib import Path
 
 from flask import current_app, flash, g, redirect, request, url_for
@@ -15,15 +14,15 @@ from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
-from werkzeug.utils import secure_filename
 
 from app import audit, roles
 from app.auth import LoginRefused, ca, ldap_auth, lockout
 from app.auth.forms import (CaLoginForm, ChangePasswordForm, FontSizeForm, ForgotPasswordForm,
                             InstitutionRegistrationForm, MyInfoForm, PasswordLoginForm, PublicRegistrationForm)
 from app.extensions import appbuilder, db
+from app.services import mail, registration_documents, verification
+from app.services.materials import MaterialError
 from models.base import utcnow
-from app.services import mail, verification
 from models import Institution, Operator, OperatorCertificate
 
 RESET_PURPOSE, REGISTER_PURPOSE = "reset_password", "register"
@@ -48,7 +47,7 @@ def _sm():
 
 
 def registration_dir(institution_id) -> Path:
-    return Path(current_app.config["DATA_DIR"]) / "registrations" / str(int(institution_id))
+    return registration_documents.folder(institution_id)
 
 
 class LoginView(AuthDBView):
@@ -228,6 +227,11 @@ class AccountsView(BaseView):
         if not files:
             form.documents.errors.append(_("Upload at least the business licence"))
             return False
+        try:  # by content, before anything is stored: a program renamed .pdf is refused here
+            documents = registration_documents.check(files)
+        except MaterialError as exc:
+            form.documents.errors.append(str(exc))
+            return False
         taken = db.session.scalar(select(Institution.id).where(
             (Institution.uscc == form.uscc.data) | (Institution.name == form.name.data.strip())))
         if taken:
@@ -248,11 +252,7 @@ class AccountsView(BaseView):
                          active=False, institution_id=inst.id, phone=form.admin_phone.data,
                          roles=[sm.find_role(roles.INSTITUTION_ADMIN)])
         db.session.add(admin)
-        folder = registration_dir(inst.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        for f in files:
-            suffix = Path(secure_filename(f.filename)).suffix.lower() or ".bin"
-            f.save(folder / f"{uuid.uuid4().hex}{suffix}")
+        registration_documents.store(inst.id, documents)  # in place when the commit below succeeds
         audit.record(db.session, "register_institution", "Institution", inst.id, username=admin.username,
                      institution_id=inst.id, summary=inst.name)
         db.session.commit()

@@ -3,8 +3,6 @@
 Approval activates the institution and its first administrator account; both decisions are
 audited (the Institution row is Audited, the account change is recorded explicitly).
 """
-from pathlib import Path
-
 from flask import abort, flash, redirect, send_from_directory, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
@@ -13,6 +11,7 @@ from sqlalchemy import select
 from app import audit, roles
 from app.auth.forms import ReviewForm
 from app.extensions import db
+from app.services import registration_documents
 from models import Institution, Operator
 
 from .accounts import registration_dir
@@ -42,8 +41,7 @@ class ReviewRegistrationView(BaseView):
             else:
                 self._decide(inst, admins, approve, form.opinion.data)
                 return redirect(url_for(".pending"))
-        folder = registration_dir(inst.id)
-        documents = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+        documents = registration_documents.listing(inst.id)
         return self.render_template("accounts/registration_review.html", appbuilder=self.appbuilder,
                                     inst=inst, admins=admins, form=form, documents=documents)
 
@@ -61,11 +59,13 @@ class ReviewRegistrationView(BaseView):
         db.session.commit()
         flash(_("The registration of %(name)s has been approved", name=inst.name) if approve
               else _("The registration of %(name)s has been rejected", name=inst.name), "success")
+        if not approve:  # documents of registrations rejected long enough ago go (REJECTED_FILES_DAYS)
+            registration_documents.purge_rejected()
 
     @expose("/<int:pk>/documents/<name>")
     @has_access
     def document(self, pk, name):
         folder = registration_dir(pk)
-        if Path(name).name != name or not (folder / name).is_file():
+        if name not in registration_documents.listing(pk):
             abort(404)
         return send_from_directory(folder, name, as_attachment=True)

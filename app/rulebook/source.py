@@ -7,9 +7,46 @@ on, so the rest of the file is still checked in the same pass; only a syntax err
 stops here.
 """
 import yaml
+from flask_babel import lazy_gettext as _l
 
 from . import messages as M
-from .messages import Problem, format_path  # noqa: F401  (format_path is part of this module's API)
+from .messages import Entry, Problem, format_path  # noqa: F401  (format_path is part of this module's API)
+
+# Rules are typed by people, and the console takes text from the browser: a document is capped in
+# bytes and in nodes, and anchors/aliases are refused outright, all before any structure is built.
+# An alias makes one node appear many times, so nine nested lists of nine aliases ("billion
+# laughs") expand to 9**9 values, and an alias inside its own anchor recurses without end. No rules
+# file needs them (shared parts live in rules/workflows/ and vocabularies.yaml instead).
+MAX_BYTES = 256 * 1024
+MAX_NODES = 20000
+NO_ANCHORS = Entry(_l("YAML anchors and aliases (&name, *name) are not allowed; write the values out"))
+TOO_LARGE = Entry(_l("the document is larger than %(kb)d KB"))
+TOO_MANY_NODES = Entry(_l("the document has more than %(n)d nodes (keys, values and list items)"))
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Raised by _StrictLoader; carries the catalogue message and where it was found."""
+
+    def __init__(self, message, mark):
+        super().__init__(problem=message.render(False), problem_mark=mark)
+        self.message = message
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchor and alias events while composing, and counts the nodes."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._nodes = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(NO_ANCHORS(), event.start_mark)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused(TOO_MANY_NODES(n=MAX_NODES), event.start_mark)
+        return super().compose_node(parent, index)
 
 # Keys YAML 1.1 silently turns into booleans: `on:` becomes True. We refuse them as keys.
 _BOOL_WORDS = {"on", "off", "yes", "no", "y", "n", "true", "false"}
@@ -66,14 +103,17 @@ def _syntax_message(exc):
 def load(text, filename):
     """Parse YAML text. A syntax error or an empty file raises SourceProblem; duplicate, boolean and
     complex keys are left out of the data and listed in Located.problems."""
-    loader = yaml.SafeLoader(text)
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise SourceProblem([Problem(filename, 0, None, TOO_LARGE(kb=MAX_BYTES // 1024))])
+    loader = _StrictLoader(text)
     problems = []
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise SourceProblem([Problem(filename, line, None, _syntax_message(exc))]) from None
+        message = exc.message if isinstance(exc, _Refused) else _syntax_message(exc)
+        raise SourceProblem([Problem(filename, line, None, message)]) from None
     finally:
         loader.dispose()
     lines = {}

@@ -2,7 +2,9 @@
 
 The accepted extensions come from the business's rules (MaterialSpec.accept); the file's first
 bytes must match that extension, so a renamed executable or a Word file called .pdf is refused.
-Files live under DATA_DIR/materials/<case id>/ named by their sha256, never by the user's name.
+Files live under DATA_DIR/materials/<case id>/ named by their sha256, never by the user's name,
+and are written and deleted with the transaction (app/services/files.py).
+The same content check guards every other upload (check_upload), e.g. institution registration.
 """
 import hashlib
 import io
@@ -13,6 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.services import files
 from models import Material
 
 # Magic numbers of the types the manuals ask for (PDF, scans as JPEG/PNG/TIFF, OFD is a zip).
@@ -53,14 +56,21 @@ def check_file(spec, filename: str, data: bytes, max_bytes: int | None = None) -
     """Refuse a file that does not fit the rules' MaterialSpec; returns the normalised extension."""
     from flask_babel import get_locale
     name = spec.name.get(str(get_locale() or "zh")[:2]) or spec.name.get("zh")
-    accept = [a.lower().lstrip(".") for a in spec.accept]
+    max_bytes = max_bytes or current_app.config.get("MATERIAL_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024
+    return check_upload(filename, data, spec.accept, name, max_bytes)
+
+
+def check_upload(filename: str, data: bytes, accept, label: str, max_bytes: int) -> str:
+    """Any uploaded document: an accepted extension, not empty, within max_bytes, not a program, and
+    content whose magic bytes are of the named type. Returns the type the content really has
+    (normalised: jpeg -> jpg, tiff -> tif), which is the extension to store it under."""
+    accept = [a.lower().lstrip(".") for a in accept]
     ext = extension(filename)
     if ext not in accept:
         raise MaterialError(_("%(file)s: type .%(ext)s is not accepted for %(material)s (accepted: %(accept)s)",
-                              file=filename, ext=ext or "?", material=name, accept=", ".join(accept)))
+                              file=filename, ext=ext or "?", material=label, accept=", ".join(accept)))
     if not data:
         raise MaterialError(_("%(file)s is empty", file=filename))
-    max_bytes = max_bytes or current_app.config.get("MATERIAL_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024
     if len(data) > max_bytes:
         raise MaterialError(_("%(file)s is larger than %(mb)d MB", file=filename, mb=max_bytes // (1024 * 1024)))
     if data.startswith(EXECUTABLE):
@@ -69,7 +79,7 @@ def check_file(spec, filename: str, data: bytes, max_bytes: int | None = None) -
     same = {"jpg": "jpeg", "jpeg": "jpeg", "tif": "tiff", "tiff": "tiff"}
     if real is None or same.get(real, real) != same.get(ext, ext):
         raise MaterialError(_("%(file)s: its content is not a .%(ext)s file", file=filename, ext=ext))
-    return ext
+    return {"jpeg": "jpg", "tiff": "tif"}.get(real, real)
 
 
 def count_pages(ext: str, data: bytes) -> int:
@@ -100,10 +110,8 @@ def add(case, spec, filename: str, data: bytes, user_id: int | None, *, editable
     existing = [m for m in case.materials if m.material_key == spec.key and m is not replacing]
     if spec.max_files and len(existing) >= spec.max_files:
         raise MaterialError(_("At most %(n)d file(s) may be uploaded for this material", n=spec.max_files))
-    folder = storage_root() / str(case.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{digest}.{ext}"
-    path.write_bytes(data)
+    path = storage_root() / str(case.id) / f"{digest}.{ext}"
+    files.stage(db.session, path, data)  # in place once the transaction commits; gone if it rolls back
     if replacing is not None:
         remove(case, replacing, editable=True)
     material = Material(case=case, material_key=spec.key, filename=os.path.basename(filename)[:255],
@@ -121,9 +129,10 @@ def remove(case, material: Material, *, editable: bool = True) -> None:
     case.materials.remove(material)
     db.session.delete(material)
     db.session.flush()
-    # Files are stored by hash per case: only delete it when no other row still points at it.
-    if path.exists() and not any(m.storage_path == material.storage_path for m in case.materials):
-        path.unlink()
+    # Files are stored by hash per case: only delete it when no other row still points at it, and
+    # only once the deletion is committed (a rolled back delete keeps the row's file).
+    if not any(m.storage_path == material.storage_path for m in case.materials):
+        files.delete_after_commit(db.session, path)
 
 
 def file_path(material: Material) -> Path:

@@ -14,7 +14,7 @@ from app import secrets_check
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG = {name: "x" * 24 + name.lower().ljust(24, "-") for name in
-          ("SECRET_KEY", "JWT_SECRET_KEY", "PAYMENT_SECRET", "TAX_SECRET")}
+          ("SECRET_KEY", "JWT_SECRET_KEY", "PAYMENT_SECRET", "TAX_SECRET", "SMS_SECRET")}
 
 
 def _env(**overrides):

@@ -33,6 +33,7 @@ INDEXES = [
     ("ix_certificate_institution_issued", "certificate", ["institution_id", "issued_at", "id"]),
     ("ix_certificate_issued", "certificate", ["issued_at", "id"]),
     ("ix_appointment_user_id_id", "appointment", ["user_id", "id"]),
+    ("ix_unit_building_floor_room", "unit", ["building_id", "floor", "room"]),
 ]
 
 

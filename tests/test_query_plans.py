@@ -119,7 +119,7 @@ def _postgres_problems(conn, sql, params):
         m = re.search(r"Seq Scan on (\w+)", line)
         if m and m.group(1) in BIG_TABLES and not _page_in_storage_order(sql):
             problems.append(line.strip())
-        if re.search(r"->\s*Sort|^Sort", line.strip()) or line.strip().startswith("Sort "):
+        if re.match(r"(->\s+)?Sort\s+\(", line.strip()):  # a Sort node, not its "Sort Key:" line
             depth = len(line) - len(line.lstrip())
             below = []
             for deeper in lines[i + 1:]:

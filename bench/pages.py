@@ -83,7 +83,7 @@ def main():
                     print(f"      {n:>3} × {sql}")
             print(f"{user:<12}{url[:41]:<42}{statistics.median(times):>10.1f}{times[int(len(times) * .9) - 1]:>9.1f}"
                   f"{max(counts):>6}")
-        client.get("/logout/")
+        client.post("/logout/")  # signing out is a POST
 
 
 def _bulk(db, args, Building, Parcel, Unit, Case, CaseUnit, Operator, insert, select):

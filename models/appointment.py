@@ -3,7 +3,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Audited, utcnow
@@ -26,7 +26,8 @@ class AppointmentSlot(Model):
 
 class Appointment(Audited, Model):
     __tablename__ = "appointment"
-    __table_args__ = (CheckConstraint("status IN ('booked','cancelled','done')", name="ck_appointment_status"),)
+    __table_args__ = (CheckConstraint("status IN ('booked','cancelled','done')", name="ck_appointment_status"),
+                      Index("ix_appointment_user_id_id", "user_id", "id"))  # my appointments, newest first
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slot_id: Mapped[int] = mapped_column(Integer, ForeignKey("appointment_slot.id"), nullable=False, index=True)
     case_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("case_file.id"))

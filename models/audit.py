@@ -3,7 +3,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import utcnow
@@ -11,6 +11,7 @@ from .base import utcnow
 
 class AuditLog(Model):
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_institution_at", "institution_id", "at"),)  # an institution admin's log
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
     user_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)

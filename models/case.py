@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import (JSON, CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String, Text,
+from sqlalchemy import (JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +15,19 @@ from .property import Unit
 
 class Case(Audited, InstitutionOwned, Timestamps, Model):
     __tablename__ = "case_file"
+    # One index per list and queue: its filter first, then its order (tests/test_query_plans.py).
+    __table_args__ = (
+        Index("ix_case_file_updated_at", "updated_at"),  # the case list, unconfined
+        Index("ix_case_file_institution_updated", "institution_id", "updated_at"),  # the case list, one institution
+        Index("ix_case_file_institution_submitted", "institution_id", "submitted_at"),  # /pay/ of an institution
+        Index("ix_case_file_institution_created", "institution_id", "created_at"),  # the workbench's monthly volume
+        Index("ix_case_file_created_at", "created_at"),  # the workbench's monthly volume, unconfined
+        Index("ix_case_file_executor_updated", "executor_id", "updated_at"),  # 待办
+        Index("ix_case_file_applicant_submitted", "applicant_id", "submitted_at"),  # 已办
+        Index("ix_case_file_applicant_updated", "applicant_id", "updated_at"),  # 已驳回
+        Index("ix_case_file_queue", "executor_role", "submitted_at", "id"),  # the review queue
+        Index("ix_case_file_queue_node", "executor_role", "node", "submitted_at", "id"),  # one review queue tab
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     official_number: Mapped[Optional[str]] = mapped_column(String(32), unique=True)

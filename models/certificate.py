@@ -3,7 +3,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import utcnow
@@ -15,6 +15,8 @@ class Certificate(Model):
     __table_args__ = (
         CheckConstraint("kind IN ('certificate','proof')", name="ck_certificate_kind"),
         CheckConstraint("status IN ('valid','revoked')", name="ck_certificate_status"),
+        Index("ix_certificate_institution_issued", "institution_id", "issued_at", "id"),  # 证书/证明 of an institution
+        Index("ix_certificate_issued", "issued_at", "id"),  # 证书/证明, unconfined
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)

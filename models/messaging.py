@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from .base import utcnow
@@ -16,6 +16,7 @@ from .base import utcnow
 
 class SmsMessage(Model):
     __tablename__ = "sms_message"
+    __table_args__ = (Index("ix_sms_message_sent_at", "sent_at"),)  # the outbox, newest first
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     body: Mapped[str] = mapped_column(String(500), nullable=False)

@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Audited, InstitutionOwned, utcnow
@@ -16,6 +16,8 @@ class Payment(Audited, InstitutionOwned, Model):
     __table_args__ = (
         CheckConstraint("amount >= 0", name="ck_payment_amount"),
         CheckConstraint("status IN ('pending','paid','refunded','cancelled')", name="ck_payment_status"),
+        Index("ix_payment_institution_paid", "institution_id", "paid_at"),  # /pay/: an institution's paid orders
+        Index("ix_payment_status_paid", "status", "paid_at"),  # paid orders, unconfined
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_number: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)

@@ -3,7 +3,7 @@ from decimal import Decimal
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Audited, Timestamps
@@ -53,6 +53,7 @@ class Unit(Audited, Timestamps, Model):
         CheckConstraint("area >= 0", name="ck_unit_area"),
         CheckConstraint("use IN ('residential','non_residential','parking')", name="ck_unit_use"),
         UniqueConstraint("building_id", "room", name="uq_unit_room"),
+        Index("ix_unit_building_floor_room", "building_id", "floor", "room"),  # a building's units, floor by floor
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     building_id: Mapped[int] = mapped_column(Integer, ForeignKey("building.id"), nullable=False, index=True)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from app.services import search
 from models import Certificate, Party, Unit
@@ -103,6 +103,32 @@ def test_the_unit_list_filters_by_location_through_the_index(client, unit_id):
     assert rows(0, "长沙市岳麓区桐梓坡路99号") and not rows(0, "岳麓区桐梓坡路99号")  # starts with
     assert rows(1, "家园3栋1201室") and not rows(1, "检索家园")  # ends with
     assert not rows(2, "桐梓坡路98号检索")
+
+
+def test_the_unit_list_search_is_sent_to_the_index(app, client, unit_id):
+    from app.extensions import db
+    login(client, "reviewer")
+    with app.app_context():
+        engine = db.engine
+    sent = []
+
+    def record(conn, cursor, statement, *rest):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for flt in (0, 1, 2):  # starts with, ends with, contains
+            client.get("/unitview/list/", query_string={f"_flt_{flt}_location": "桐梓坡路"})
+        searches = [s for s in sent if "unit_fts" in s or "LIKE" in s.upper()]
+        if engine.dialect.name == "sqlite":
+            assert len(searches) >= 6 and all("unit_fts" in s for s in searches), searches  # count + page, ×3
+            sent.clear()
+            client.get("/unitview/list/", query_string={"_flt_0_location": "桐梓"})  # too short for the index
+            assert not [s for s in sent if "unit_fts" in s]
+        else:
+            assert len(searches) >= 6 and all("ILIKE" in s.upper() for s in searches), searches
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def _plan(db, clause):

@@ -16,15 +16,21 @@ class IndexedContains(FilterContains):
         return query.filter(search.contains(self.model, self.column_name, value))
 
 
+def _narrowed(query, flt, value):
+    """The index finds the rows containing the term; the filter's own ILIKE then keeps those that start
+    (end) with it."""
+    clause = search.narrowing(flt.model, flt.column_name, value)
+    return query if clause is None else query.filter(clause)
+
+
 class IndexedStartsWith(FilterStartsWith):
-    """The index finds the rows containing the term; the LIKE then keeps those that start with it."""
     def apply(self, query, value):
-        return super().apply(query, value).filter(search.contains(self.model, self.column_name, value))
+        return _narrowed(super().apply(query, value), self, value)
 
 
 class IndexedEndsWith(FilterEndsWith):
     def apply(self, query, value):
-        return super().apply(query, value).filter(search.contains(self.model, self.column_name, value))
+        return _narrowed(super().apply(query, value), self, value)
 
 
 INDEXED_FILTERS = {FilterContains: IndexedContains, FilterStartsWith: IndexedStartsWith,

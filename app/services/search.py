@@ -45,14 +45,32 @@ def contains(model, column: str, term: str):
     """A clause: `model.column` contains `term`, ignoring letter case, through the index when it can."""
     term = (term or "")[:MAX_TERM]
     attr = getattr(model, column)
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if _dialect() == "postgresql":
         return attr.ilike("%" + _escape(term) + "%", escape="/")
-    if dialect == "sqlite" and indexed(model, column) and len(term) >= MIN_INDEXED:
-        fts = FTS[model]
-        phrase = '"' + term.replace('"', '""') + '"'  # a quoted FTS5 string: every character literal
-        return model.id.in_(select(fts.c.rowid).where(fts.c[column].match(phrase)))
-    return attr.contains(term, autoescape=True)  # SQLite's LIKE already ignores ASCII case
+    return _fts_clause(model, column, term) if _fts_serves(model, column, term) else \
+        attr.contains(term, autoescape=True)  # SQLite's LIKE already ignores ASCII case
+
+
+def narrowing(model, column: str, term: str):
+    """For a caller's own LIKE/ILIKE pattern built around `term` (starts with, ends with ...): a clause
+    the SQLite index answers that keeps every row containing `term`, so the LIKE only checks those;
+    None where it would not help (PostgreSQL's trigram index serves the ILIKE itself; a short term)."""
+    term = (term or "")[:MAX_TERM]
+    return _fts_clause(model, column, term) if _dialect() == "sqlite" and _fts_serves(model, column, term) else None
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _fts_serves(model, column, term) -> bool:
+    return _dialect() == "sqlite" and indexed(model, column) and len(term) >= MIN_INDEXED
+
+
+def _fts_clause(model, column, term):
+    fts = FTS[model]
+    phrase = '"' + term.replace('"', '""') + '"'  # a quoted FTS5 string: every character literal
+    return model.id.in_(select(fts.c.rowid).where(fts.c[column].match(phrase)))
 
 
 def units_matching(term: str):

@@ -92,6 +92,9 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # The search index tables (SQLite FTS5) belong to their migration, not to the models.
+    from app.services.search import not_a_search_table
+    conf_args.setdefault("include_name", not_a_search_table)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -1,12 +1,54 @@
 """CRUD over the register the registry maintains: parcels, buildings, units, parties, rights."""
+from flask_appbuilder.models.sqla.filters import FilterContains, FilterEndsWith, FilterStartsWith, SQLAFilterConverter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app import validators
+from app.services import search
 from app.vocab import (ID_TYPE, MORTGAGE_KIND, MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_KIND, PRE_NOTICE_STATUS,
                        RIGHT_STATUS, SHARE_MODE, UNIT_USE, formatter, select)
 from models import Building, Mortgage, Parcel, Party, PreNotice, Right, Unit
 
 from .base import LABELS, RegistryModelView
+
+
+class IndexedContains(FilterContains):
+    def apply(self, query, value):
+        return query.filter(search.contains(self.model, self.column_name, value))
+
+
+def _narrowed(query, flt, value):
+    """The index finds the rows containing the term; the filter's own ILIKE then keeps those that start
+    (end) with it."""
+    clause = search.narrowing(flt.model, flt.column_name, value)
+    return query if clause is None else query.filter(clause)
+
+
+class IndexedStartsWith(FilterStartsWith):
+    def apply(self, query, value):
+        return _narrowed(super().apply(query, value), self, value)
+
+
+class IndexedEndsWith(FilterEndsWith):
+    def apply(self, query, value):
+        return _narrowed(super().apply(query, value), self, value)
+
+
+INDEXED_FILTERS = {FilterContains: IndexedContains, FilterStartsWith: IndexedStartsWith,
+                   FilterEndsWith: IndexedEndsWith}
+
+
+class IndexedFilterConverter(SQLAFilterConverter):
+    """The list's search filters on a column the search index covers (app/services/search.py) go through
+    the index; the filters keep their places, so the `_flt_<n>_<column>` links stay the same."""
+    def convert(self, col_name):
+        filters = super().convert(col_name)
+        if filters and search.indexed(self.datamodel.obj, col_name):
+            return [INDEXED_FILTERS.get(type(f), type(f))(col_name, self.datamodel) for f in filters]
+        return filters
+
+
+class IndexedInterface(SQLAInterface):
+    filter_converter_class = IndexedFilterConverter
 
 
 class ParcelView(RegistryModelView):
@@ -25,7 +67,7 @@ class BuildingView(RegistryModelView):
 
 
 class UnitView(RegistryModelView):
-    datamodel = SQLAInterface(Unit)
+    datamodel = IndexedInterface(Unit)
     list_columns = ["unit_code", "location", "room", "floor", "area", "use", "mortgaged", "pre_noticed", "sealed"]
     search_columns = ["unit_code", "location", "room", "building", "use", "mortgaged", "pre_noticed", "sealed"]
     add_columns = edit_columns = ["building", "unit_code", "survey_number", "location", "room", "floor", "area",
@@ -37,7 +79,7 @@ class UnitView(RegistryModelView):
 
 
 class PartyView(RegistryModelView):
-    datamodel = SQLAInterface(Party)
+    datamodel = IndexedInterface(Party)
     list_columns = ["name", "kind", "id_type", "id_number", "phone"]
     search_columns = ["name", "id_number", "phone"]
     add_columns = edit_columns = ["kind", "name", "id_type", "id_number", "phone", "address"]

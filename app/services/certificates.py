@@ -21,6 +21,7 @@ from app import validators
 from app.extensions import db
 from app.vocab import MORTGAGE_KIND, PRE_NOTICE_KIND
 from app.services import numbering, pdf
+from app.services.search import case_parties_matching, certificates_matching, units_matching
 from models import ArchiveProof, CaseParty, Certificate, Mortgage, Party, PreNotice, Right, RightHolder, Unit
 
 CODE_LENGTH = 8
@@ -155,10 +156,9 @@ def search(text: str = "", kind: str = ""):
         # A typed number may carry full-width brackets or spaces (粤（2019）… 第 0007430 号).
         number = re.sub(r"\s+", "", text.replace("（", "(").replace("）", ")"))
         party = select(CaseParty.id).where(CaseParty.case_id == Certificate.case_id,
-                                           CaseParty.name.contains(text, autoescape=True))
-        q = q.where(or_(Certificate.number.contains(number, autoescape=True),
-                        Unit.location.contains(text, autoescape=True),
-                        Certificate.holder_names.contains(text, autoescape=True), party.exists()))
+                                           case_parties_matching(text))
+        q = q.where(or_(certificates_matching(text, number=number), units_matching(text),
+                        party.exists()))
     return q.order_by(Certificate.issued_at.desc(), Certificate.id.desc())
 
 

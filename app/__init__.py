@@ -75,10 +75,11 @@ def create_app(test_config=None):
 
     @app.url_value_preprocessor
     def _primary_keys_in_range(endpoint, values):
-        """Every primary key is an integer: a key that is not one, or is beyond 64 bits, cannot exist;
-        answer 404 rather than let int() or the driver fail (a 500)."""
+        """Every primary key is an INTEGER: a key that is not one, or is beyond its range (app/errors.MAX_ID),
+        cannot exist; answer 404 rather than let int() or the driver fail (a 500)."""
+        from app.errors import MAX_ID
         pk = (values or {}).get("pk")
-        if isinstance(pk, str) and not (_INTEGER.fullmatch(pk) and abs(int(pk)) < 2**63):
+        if isinstance(pk, str) and not (_INTEGER.fullmatch(pk) and abs(int(pk)) <= MAX_ID):
             abort(404)
 
     @app.before_request

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
 log = logging.getLogger(__name__)
-MAX_ID = 2**63 - 1  # bigint (PostgreSQL) and SQLite's INTEGER end here
+MAX_ID = 2**31 - 1  # every id column is an INTEGER: 32 bits on PostgreSQL (a larger value is a DataError there)
 
 # Title and explanation of each error page; the codes people actually meet.
 PAGES = {

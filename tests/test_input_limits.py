@@ -77,4 +77,13 @@ def test_a_huge_int_part_is_not_found(client):
     for n in BIG:
         assert client.get(f"/desk/case/{n}/").status_code == 404
         assert client.get(f"/caseview/show/{n}").status_code == 404
-    assert client.get(f"/desk/case/{2**63 - 1}/").status_code == 404  # the largest id is merely absent
+    assert client.get(f"/desk/case/{2**31 - 1}/").status_code == 404  # the largest id is merely absent
+    assert client.get(f"/desk/case/{2**31}/").status_code == 404  # beyond an INTEGER id (PostgreSQL: 32 bits)
+
+
+def test_a_key_beyond_an_integer_column_is_not_found(client):
+    """PostgreSQL's INTEGER ids end at 2**31 - 1: a larger key must not reach the driver (a DataError, a 500)."""
+    client.auth.login("admin")
+    for n in (2**31, 2**62):
+        assert client.get(f"/caseview/show/{n}").status_code == 404
+        assert client.get(f"/desk/case/{n}/").status_code == 404

@@ -6,6 +6,7 @@ import statistics
 import time
 
 import pytest
+from sqlalchemy import select
 
 from tests.accounts_helpers import PASSWORD, forget_request_globals, last_code, new_account, reload
 from tests.factories import institution
@@ -135,3 +136,17 @@ def test_settings_with_an_e_mail_that_is_taken_says_so_without_a_500(client, db)
     response = client.post("/settings/", data={**data, "email": f"new-{me.username}@example.com"})
     assert response.status_code == 302
     assert reload(db, me).email == f"new-{me.username}@example.com"
+
+
+def test_registration_answers_alike_for_a_registered_mobile_and_tells_only_its_owner(client, db):
+    from models import SmsMessage
+    taken = new_account(db, role="Public", username="13955550122", phone="13955550122").phone  # as registration makes it
+    free = "13955550123"
+    pages = [client.post("/accounts/register/", data={"phone": phone, "send_code": "1"}, follow_redirects=True)
+             .get_data(as_text=True) for phone in (taken, free)]
+    assert all(f"验证码已发送至 {phone}" in page for page, phone in zip(pages, (taken, free))), pages[0][-2000:]
+    assert not any("已注册" in page for page in pages)
+    told = db.session.scalar(select(SmsMessage).where(SmsMessage.phone == taken).order_by(SmsMessage.id.desc()))
+    assert "该手机号已注册本平台账号" in told.body and not re.search(r"\d{6}", told.body)
+    sent = db.session.scalar(select(SmsMessage).where(SmsMessage.phone == free).order_by(SmsMessage.id.desc()))
+    assert "已注册" not in sent.body

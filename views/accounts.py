@@ -30,10 +30,10 @@ STAFF_RESET = _l("Administrator and registry accounts cannot reset their passwor
                  "please ask the system administrator")
 
 
-def _send_code(phone, purpose, subject=None):
+def _send_code(phone, purpose, subject=None, body_template=None):
     """Send a code within the caps of app/services/verification.py; False (and a message) when refused."""
     try:
-        verification.send_code(phone, purpose, subject=subject)
+        verification.send_code(phone, purpose, subject=subject, body_template=body_template)
     except verification.CodeError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
@@ -177,9 +177,11 @@ class AccountsView(BaseView):
         form = PublicRegistrationForm()
         if request.method == "POST" and form.send_code.data:
             if form.phone.validate(form):
-                if _sm().find_user(username=form.phone.data):
-                    flash(_("This mobile number is already registered; sign in or use Forgot password"), "warning")
-                elif _send_code(form.phone.data, REGISTER_PURPOSE):
+                # The page answers alike for every number; a registered one is told so by SMS, to its owner.
+                registered = _sm().find_user(username=form.phone.data) is not None
+                notice = _("This mobile number already has an account on the platform; to get in without "
+                           "the password use Forgot password on the sign-in page.") if registered else None
+                if _send_code(form.phone.data, REGISTER_PURPOSE, body_template=notice):
                     flash(_("A verification code has been sent to %(phone)s", phone=form.phone.data), "info")
         elif form.validate_on_submit() and self._register_person(form):
             flash(_("Registration complete; you can now sign in with your mobile number"), "success")
@@ -191,13 +193,13 @@ class AccountsView(BaseView):
             form.accept_terms.errors.append(_("Please accept the terms of service"))
             return False
         sm = _sm()
-        if sm.find_user(username=form.phone.data):
-            form.phone.errors.append(_("This mobile number is already registered"))
-            return False
-        try:
+        try:  # the code first: only the number's owner learns that it is registered
             verification.verify_code(form.phone.data, REGISTER_PURPOSE, form.code.data)
         except verification.CodeError as exc:
             form.code.errors.append(str(exc))
+            return False
+        if sm.find_user(username=form.phone.data):
+            form.phone.errors.append(_("This mobile number is already registered"))
             return False
         user = sm.add_user(form.phone.data, form.name.data.strip(), "", f"{form.phone.data}@example.com",
                            [sm.find_role(roles.PUBLIC)], password=form.password.data)

@@ -1,24 +1,41 @@
 """Sequence numbers: case numbers, certificate and proof numbers, payment orders.
 
-Each sequence is a Counter row incremented with an UPDATE inside the caller's transaction, so two
-processes never hand out the same number and a rolled-back case does not burn one.
+Each sequence is a Counter row taken with one upsert inside the caller's transaction:
+`INSERT ... ON CONFLICT (name) DO UPDATE SET value = counter.value + 1 RETURNING value`. The first
+number of a new day or year creates the row, every later one increments it, and the database decides
+which in one statement, so two requests at the same instant cannot both insert (the old
+update-then-insert did: an IntegrityError on counter_pkey, a 500). The row stays locked until the
+caller commits: a concurrent allocation waits and then counts on from the committed value, so the
+numbers have no duplicate, and a rolled-back case does not burn one (no gap).
+
+Nothing is retried here. At READ COMMITTED (PostgreSQL's default, which the app uses) the upsert never
+fails for a concurrent allocation: it waits for the row lock instead. A serialization failure (only
+under REPEATABLE READ or SERIALIZABLE) or a deadlock aborts the whole transaction on PostgreSQL, so
+repeating this one statement inside it cannot succeed; only the caller can start the transaction again.
+SQLite serializes writers itself (busy timeout) and has the upsert with RETURNING from 3.35.
 """
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from models import Counter
 
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+SQLITE_RETURNING = (3, 35, 0)
+
 
 def next_value(name: str) -> int:
-    updated = db.session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
-    if updated.rowcount == 0:
-        db.session.add(Counter(name=name, value=1))
-        db.session.flush()
-        return 1
-    return db.session.scalar(select(Counter.value).where(Counter.name == name))
+    dialect = db.session.get_bind().dialect
+    if dialect.name not in _INSERT:
+        raise RuntimeError(f"sequence numbers need PostgreSQL or SQLite, not {dialect.name}")
+    if dialect.name == "sqlite" and dialect.server_version_info < SQLITE_RETURNING:
+        raise RuntimeError("sequence numbers need SQLite 3.35 or later (INSERT ... RETURNING), found "
+                           + ".".join(map(str, dialect.server_version_info)))
+    upsert = _INSERT[dialect.name](Counter).values(name=name, value=1)
+    upsert = upsert.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+    return db.session.execute(upsert.returning(Counter.value)).scalar_one()
 
 
 def case_number(today: dt.date = None) -> str:

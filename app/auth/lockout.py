@@ -23,8 +23,9 @@ import math
 
 from flask import current_app, request
 from flask_babel import format_datetime, gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
+from app.extensions import db
 from models.base import utcnow
 
 from . import LoginRefused
@@ -84,10 +85,24 @@ def _whole_seconds(when):
     return when.replace(microsecond=0) + dt.timedelta(seconds=1)
 
 
+def _count_failure(record) -> int:
+    """The failure count after this one. An account's is incremented in the database, in one statement
+    whose row lock lasts until the sign-in's commit: guesses sent together (other threads, other
+    instances) each count and wait for one another, instead of all reading the same count and writing
+    the same "+1" (ten guesses counted as two, the lock never reached)."""
+    if isinstance(record, Phantom):
+        return (record.fail_login_count or 0) + 1
+    model = type(record)
+    db.session.flush()  # a lifted expired lock (count back to 0) first
+    return db.session.execute(
+        update(model).where(model.id == record.id)
+        .values(fail_login_count=func.coalesce(model.fail_login_count, 0) + 1)
+        .returning(model.fail_login_count).execution_options(synchronize_session=False)).scalar_one()
+
+
 def register_failure(record) -> bool:
     """Count one failure; lock at the limit, delay beyond REGISTRY_LOGIN_DELAY_AFTER. True when locked."""
-    record.fail_login_count = (record.fail_login_count or 0) + 1
-    n = record.fail_login_count
+    record.fail_login_count = n = _count_failure(record)
     if n >= _cfg("REGISTRY_LOCKOUT_FAILURES"):
         record.locked_until = _whole_seconds(utcnow() + dt.timedelta(minutes=_cfg("REGISTRY_LOCKOUT_MINUTES")))
         return True
@@ -117,7 +132,6 @@ def unlock(record) -> None:
 def known_source(user) -> bool:
     """Has this account signed in from the requesting client's IP within REGISTRY_LOGIN_KNOWN_SOURCE_DAYS?
     Read from the audit log's sign-in entries (durable, shared by every instance)."""
-    from app.extensions import db
     from models import AuditLog
     ip = request.remote_addr if request else None
     if not ip or user is None or user.id is None:

@@ -291,18 +291,25 @@ def test_failed_sign_ins_on_a_and_b_count_towards_one_lockout(cluster):
     assert count == LOCKOUT_FAILURES and until > _utcnow() + dt.timedelta(minutes=29)
 
 
-def test_failed_sign_ins_sent_together_to_a_and_b_all_count(cluster):
-    """Wrong passwords arriving at the same instant on both instances (an attacker spreading guesses over
-    addresses and servers) each count: none overwrites another's count, so the account locks."""
+def _guess_together(cluster, name):
+    """Wrong passwords for `name` arriving at the same instant on both instances, each from its own
+    address (an attacker spreading guesses over addresses and servers); then one more attempt's page."""
     a, b = cluster["a"], cluster["b"]
     attempts = 2 * LOCKOUT_FAILURES
 
     def guess(i):
-        return sign_in(Browser(new_ip()), (a, b)[i % 2], "dev_admin", f"Wrong-2026-{i}")
+        return sign_in(Browser(new_ip()), (a, b)[i % 2], name, f"Wrong-2026-{i}")
 
     with concurrent.futures.ThreadPoolExecutor(attempts) as pool:
         outcomes = list(pool.map(guess, range(attempts)))
     assert all(status == 302 and not signed_in(page) for status, page in outcomes)
+    return sign_in(Browser(new_ip()), a, name)[1]
+
+
+def test_failed_sign_ins_sent_together_to_a_and_b_all_count(cluster):
+    """Each checked guess counts: none overwrites another's count, so the account locks."""
+    after = _guess_together(cluster, "dev_admin")
+    assert "该账号因连续 5 次登录失败已被锁定" in after and not signed_in(after)  # even the right password now
     with cluster["db"].connect() as conn:
         count, until = conn.execute(text("SELECT fail_login_count, locked_until FROM ab_user "
                                          "WHERE username = 'dev_admin'")).one()
@@ -310,6 +317,13 @@ def test_failed_sign_ins_sent_together_to_a_and_b_all_count(cluster):
                                     "AND username = 'dev_admin'")).scalar()
     assert count == checked >= LOCKOUT_FAILURES  # every checked guess counted
     assert until > _utcnow() + dt.timedelta(minutes=29)  # locked, not merely delayed
+
+
+def test_a_name_without_an_account_locks_alike_under_the_same_burst(cluster):
+    """The same burst at a name nobody has ends in the same lock (its count is in Redis), so a burst
+    does not tell which names are accounts."""
+    after = _guess_together(cluster, "no-such-account")
+    assert "该账号因连续 5 次登录失败已被锁定" in after and not signed_in(after)
 
 
 def test_the_sign_in_limit_is_one_budget_across_a_and_b(cluster):

@@ -91,7 +91,7 @@ def _count_failure(record) -> int:
     instances) each count and wait for one another, instead of all reading the same count and writing
     the same "+1" (ten guesses counted as two, the lock never reached)."""
     if isinstance(record, Phantom):
-        return (record.fail_login_count or 0) + 1
+        return record.count_failure()
     model = type(record)
     db.session.flush()  # a lifted expired lock (count back to 0) first
     return db.session.execute(
@@ -146,30 +146,47 @@ def known_source(user) -> bool:
 
 class Phantom:
     """The failure record of a name that has no account, in the request limiter's storage (shared by
-    the instances when that is Redis), with the attributes lockout reads on an account."""
+    the instances when that is Redis), with the attributes lockout reads on an account.
+
+    Like an account's, the count grows in one step (the storage's INCR), so guesses at one name sent
+    together to several instances all count and lock it as they would lock an account (otherwise a
+    burst would tell which names exist). The lock or delay a failure sets is kept under a key of that
+    failure's own count, which only the request that reached the count writes."""
 
     def __init__(self, name: str):
         from app.extensions import limiter
         self._storage = limiter.storage
         digest = hashlib.sha256((name or "").strip().lower().encode()).hexdigest()[:32]
-        self._count_key, self._until_key = f"registry:phantom:{digest}:n", f"registry:phantom:{digest}:until"
-        self.fail_login_count, self.locked_until = 0, None
+        self._key = f"registry:phantom:{digest}"
+        self.fail_login_count, self.locked_until, self._stored = 0, None, 0
         try:
-            self.fail_login_count = int(self._storage.get(self._count_key) or 0)
-            until = int(self._storage.get(self._until_key) or 0)
+            self._stored = self.fail_login_count = int(self._storage.get(f"{self._key}:n") or 0)
+            until = int(self._storage.get(self._until_key(self.fail_login_count)) or 0) if self._stored else 0
         except Exception:  # storage down: counted as a fresh name (the request limits fail the same way)
             current_app.logger.exception("rate-limit storage unavailable for a sign-in record")
             return
         self.locked_until = dt.datetime.fromtimestamp(until, dt.timezone.utc).replace(tzinfo=None) if until else None
 
-    def save(self) -> None:
+    def _until_key(self, count):
+        return f"{self._key}:until:{count}"
+
+    def count_failure(self) -> int:
+        """The count after this failure, added in the storage."""
         try:
-            self._storage.clear(self._count_key)
-            self._storage.clear(self._until_key)
-            if self.fail_login_count:
-                self._storage.incr(self._count_key, PHANTOM_SECONDS, amount=self.fail_login_count)
-            if self.locked_until is not None and self.locked_until > utcnow():
-                self._storage.incr(self._until_key, _seconds_left(self) + 1,
-                                   amount=calendar.timegm(self.locked_until.timetuple()))
+            if self._stored and not self.fail_login_count:  # an expired lock was lifted: the count starts again
+                self._storage.clear(f"{self._key}:n")
+            return int(self._storage.incr(f"{self._key}:n", PHANTOM_SECONDS))
+        except Exception:
+            current_app.logger.exception("rate-limit storage unavailable for a sign-in record")
+            return self.fail_login_count + 1
+
+    def save(self) -> None:
+        """Keep the lock or delay this failure set (the count is already stored)."""
+        if self.locked_until is None or self.locked_until <= utcnow():
+            return
+        key = self._until_key(self.fail_login_count)
+        try:
+            self._storage.clear(key)
+            self._storage.incr(key, _seconds_left(self) + 1, amount=calendar.timegm(self.locked_until.timetuple()))
         except Exception:
             current_app.logger.exception("rate-limit storage unavailable for a sign-in record")

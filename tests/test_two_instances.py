@@ -51,7 +51,8 @@ def new_ip():
 
 # --- the servers ----------------------------------------------------------------------------------
 def _pg_bin():
-    found = sorted(glob.glob(os.environ.get("REGISTRY_PG_BIN", "/usr/lib/postgresql/*/bin")))
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                   key=lambda path: [int(n) for n in re.findall(r"\d+", path)])  # the newest version last
     if not found or not Path(found[-1], "initdb").exists():
         pytest.fail("The two-instance test needs PostgreSQL: install the server binaries "
                     "(apt-get install postgresql; CI does) or set REGISTRY_TEST_DATABASE_URL to a PostgreSQL database")
@@ -228,7 +229,7 @@ def csrf_token(page):
 
 
 def sign_in(browser, base, username, password=PASSWORD):
-    """Sign in on `base`; the landing page (after the redirect) and whether it shows a signed-in user."""
+    """Sign in on `base`: the POST's status and the page it leads to (empty when refused with 429)."""
     status, headers, _ = browser.post(base, "/login/", {"username": username, "password": password}, "/login/")
     assert status in (302, 429), status
     if status == 429:

@@ -150,3 +150,22 @@ def test_registration_answers_alike_for_a_registered_mobile_and_tells_only_its_o
     assert "该手机号已注册本平台账号" in told.body and not re.search(r"\d{6}", told.body)
     sent = db.session.scalar(select(SmsMessage).where(SmsMessage.phone == free).order_by(SmsMessage.id.desc()))
     assert "已注册" not in sent.body
+
+
+def test_after_the_lock_ends_unknown_and_known_accounts_start_counting_again_alike(client, db, app):
+    """A lock that ended is lifted the same way for a name nobody has: the next failure is the first of
+    a new count, not another lock (which would tell the name is not an account)."""
+    minutes = app.config["REGISTRY_LOCKOUT_MINUTES"]
+    app.config["REGISTRY_LOCKOUT_MINUTES"] = 0.03  # about two seconds
+    try:
+        user = new_account(db)
+        names = (user.username, f"ghost-{user.username}")
+        for name in names:
+            locked = [attempt(client, name) for _ in range(5)][-1]
+            assert any("锁定" in m for m in locked), locked
+        time.sleep(3.2)
+        after = [attempt(client, name) for name in names]
+    finally:
+        app.config["REGISTRY_LOCKOUT_MINUTES"] = minutes
+    assert any("再失败 4 次" in m for m in after[0]), after[0]
+    assert normalised(after[0]) == normalised(after[1])

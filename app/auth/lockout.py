@@ -181,12 +181,14 @@ class Phantom:
             return self.fail_login_count + 1
 
     def save(self) -> None:
-        """Keep the lock or delay this failure set (the count is already stored)."""
+        """Keep the lock or delay this failure set (the count is already stored). It is remembered as long
+        as the count, beyond its end: an ended lock is then lifted and the count starts again, as on an
+        account, rather than the next failure locking again."""
         if self.locked_until is None or self.locked_until <= utcnow():
             return
         key = self._until_key(self.fail_login_count)
         try:
             self._storage.clear(key)
-            self._storage.incr(key, _seconds_left(self) + 1, amount=calendar.timegm(self.locked_until.timetuple()))
+            self._storage.incr(key, PHANTOM_SECONDS, amount=calendar.timegm(self.locked_until.timetuple()))
         except Exception:
             current_app.logger.exception("rate-limit storage unavailable for a sign-in record")

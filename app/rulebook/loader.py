@@ -80,10 +80,17 @@ def _pydantic_problems(exc, located, base=()):
         value = _at(data, prefix)
         if isinstance(value, dict):
             plain += [(path, M.from_pydantic(err, path[-1] if path else None))
-                      for path, member, err in members if str(member)[:1].isupper()]
+                      for path, member, err in members if _is_mapping_member(member)]
         else:
             plain.append((prefix, M.EXPECTED_NAME_OR_MAPPING(given=M.given(value))))
     return list(dict.fromkeys(problem(located, base + path, message) for path, message in plain))
+
+
+def _is_mapping_member(member):
+    """A union member pydantic tried as a model: named after it ('Workflow'), or its validator
+    wrapped around it ('function-after[_ordered(), HolidaySpan]')."""
+    member = str(member)
+    return member[:1].isupper() or member.startswith("function-")
 
 
 def _at(data, path):

@@ -156,7 +156,7 @@ def _ensure_imported():
     url = str(db.engine.url)
     if url in _imported:
         return True
-    if not inspect(db.engine).has_table("rule_version"):
+    if not inspect(db.engine).has_table("rule_blob"):   # made with rule_version.parts
         return False  # not migrated yet: the files themselves serve (e.g. `flask db upgrade` itself)
     ctx = _context(fresh=True)
     table = RuleVersion.__table__

@@ -123,8 +123,10 @@ def _blob_rows(parts, texts):
             for name, d in parts.items()]
 
 
-def _store_blobs(conn, rows):
-    """Insert each blob once (a concurrent start-up may insert the same one first: that is the same content)."""
+def _store_blobs(conn, rows, savepoint=True):
+    """Insert each blob once. At start-up another process may insert the same one first (the same
+    content): a savepoint keeps the import going. In a console save (savepoint=False) that race
+    fails the save, which is reported as saved meanwhile and can be repeated."""
     table = RuleBlob.__table__
     wanted = {r["digest"]: r for r in rows}
     if not wanted:
@@ -132,6 +134,9 @@ def _store_blobs(conn, rows):
     have = set(conn.scalars(select(table.c.digest).where(table.c.digest.in_(list(wanted)))))
     for d, row in wanted.items():
         if d in have:
+            continue
+        if not savepoint:
+            conn.execute(table.insert().values(**row))
             continue
         try:
             with conn.begin_nested():
@@ -356,7 +361,7 @@ def save_version(business_key, text, user=None, note=None, merges_file=False):
                       author_name=getattr(user, "username", None) or "system", note=(note or "")[:300] or None)
     session.add(row)
     try:
-        _store_blobs(session.connection(), rows)
+        _store_blobs(session.connection(), rows, savepoint=False)
         session.flush()
     except IntegrityError:  # another configurator saved the same version number first
         session.rollback()

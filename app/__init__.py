@@ -128,7 +128,7 @@ def create_app(test_config=None):
     from app import health
     app.register_blueprint(health.bp)
     from app import cli  # noqa: E402
-    cli.register(app)
+    cli.register(app, sync_security)
     return app
 
 

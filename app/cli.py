@@ -2,11 +2,13 @@
 import click
 
 
-def register(app):
+def register(app, sync_security):
+    """sync_security is passed in by the app factory (app/__init__.py), which imports this module:
+    importing it back from here would make a cycle."""
     @app.cli.command("seed-demo")
     def seed_demo():
         """Create the demo institutions, accounts and register (idempotent)."""
-        from app import demo, sync_security
+        from app import demo
         from flask import current_app
         sync_security(current_app)
         counts = demo.seed()
@@ -15,7 +17,6 @@ def register(app):
     @app.cli.command("sync-security")
     def sync():
         """Create the declared roles and all view permissions."""
-        from app import sync_security
         from flask import current_app
         sync_security(current_app)
         click.echo("roles and permissions synced")

@@ -12,7 +12,7 @@ from .party import Party  # noqa: F401
 from .payment import Payment  # noqa: F401
 from .property import Building, Parcel, Unit  # noqa: F401
 from .rights import Mortgage, MortgageParty, PreNotice, PreNoticeParty, Right, RightHolder  # noqa: F401
-from .rulebook import RuleVersion  # noqa: F401
+from .rulebook import RuleBlob, RuleVersion  # noqa: F401
 from .tax import TaxAssessment  # noqa: F401
 
 SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,

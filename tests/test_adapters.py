@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.rulebook import workflow
 from app.services import payment as payments
-from app.services import sms, tax, workflow
+from app.services import sms, tax
 from models import Payment, SmsMessage, TaxAssessment
 from tests.stubs import KEY_ID, SECRET, PaymentProvider, SmsGateway, TaxBureau, signed_headers
 from tests.test_payment import case_with_fees, login  # noqa: F401  (fixture)

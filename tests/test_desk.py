@@ -183,7 +183,8 @@ def apply_through_views(client, business, exclude=()):
 
 def complete(case):
     """Drive a submitted case to its final state with the engine (a paid fee where a guard asks)."""
-    from app.services import payment, workflow
+    from app.rulebook import workflow
+    from app.services import payment
     _db.session.expire_all()  # the views changed it in their own sessions
     business = rulebook.for_case(case)
     users = {u: _db.session.scalar(select(Operator).where(Operator.username == u)) for u in ("reviewer",) + USERS}

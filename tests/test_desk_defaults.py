@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app import rulebook
 from app.extensions import db as _db
 from app.rulebook.loader import RulesError, load_directory
-from app.services import workflow
+from app.rulebook import workflow
 from app.services import party_confirmation
 from models import Case, SmsMessage
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app import rulebook
-from app.services import workflow
+from app.rulebook import workflow
 from models import RuleVersion
 from tests import factories
 from tests.conftest import browser_logout

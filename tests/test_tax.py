@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from app.services import tax
-from app.services import workflow
-from app.services.workflow import WorkflowError
+from app.rulebook import workflow
+from app.rulebook.workflow import WorkflowError
 from models import Payment, TaxAssessment
 from tests import factories
 from tests.test_payment import login

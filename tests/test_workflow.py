@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from app.services import workflow
-from app.services.workflow import WorkflowError
+from app.rulebook import workflow
+from app.rulebook.workflow import WorkflowError
 from models.base import utcnow
 from models import Case, CaseHistory, CaseUnit, CaseParty, Certificate, Material, Mortgage, Payment, Right, Unit
 from tests import factories

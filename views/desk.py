@@ -110,7 +110,7 @@ class DeskApplyView(BaseView):
 
 def _start(business, keys, unit_ids, group_name, back):
     """Open the draft and fill in what the rules declare as defaults (app: desk_common.apply_defaults)."""
-    from app.services import workflow
+    from app.rulebook import workflow
     try:
         case = workflow.start_case(business.key, g.user, unit_ids, group_name=group_name)
         dc.apply_defaults(case, rulebook.for_case(case))

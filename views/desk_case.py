@@ -22,7 +22,7 @@ from .downloads import file_response
 
 
 def _workflow():
-    from app.services import workflow
+    from app.rulebook import workflow
     return workflow
 
 

@@ -57,7 +57,7 @@ def fee_status(case):
 def guard_problems(case, transition):
     """Why a transition would be refused now: its guards evaluated without firing it (no effects run).
     [(severity, message)]; a "critical" one disables the button."""
-    from app.services import workflow
+    from app.rulebook import workflow
     try:
         problems = workflow.check(case, transition.event, transition.to[0])
     except workflow.WorkflowError as exc:
@@ -90,7 +90,7 @@ class ReviewView(BaseView):
     @expose("/case/<int:case_id>/")
     @has_access
     def case(self, case_id):
-        from app.services import workflow
+        from app.rulebook import workflow
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
         try:

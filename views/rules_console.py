@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app import rulebook, validators
 from app.extensions import db
+from app.rulebook import registry
 from app.rulebook.registry import CASE_CHECKS, UNIT_CHECKS
 from app.services import flowchart
 from app.services.money import format_money, to_chinese_upper
@@ -70,11 +71,11 @@ def page_context(business, case=None):
 
 def available_names():
     """The names a rules file may use, so configurators need not read code."""
-    from app.rulebook import registry
-    registry.load_all()
     return [(_("Validators"), sorted(validators.REGISTRY)), (_("Unit checks"), sorted(registry.UNIT_CHECKS)),
             (_("Case checks"), sorted(registry.CASE_CHECKS)), (_("Guards"), sorted(registry.GUARDS)),
-            (_("Effects"), sorted(registry.EFFECTS)), (_("Lookup records"), sorted(registry.RECORDS)),
+            (_("Effects"), sorted(registry.EFFECTS)),
+            (_("Effect options"), sorted({k for spec in registry.EFFECT_SPECS.values() for k in spec.options})),
+            (_("Lookup records"), sorted(registry.RECORDS)),
             (_("Vocabularies"), sorted(rulebook._context().vocabularies)),
             (_("Workflows"), sorted(rulebook._context().workflows))]
 
@@ -99,7 +100,9 @@ class RuleConsoleView(BaseView):
         for b in rulebook.all_businesses():
             active = db.session.scalar(select(RuleVersion).where(RuleVersion.id == b.version_id)) if b.version_id else None
             rows.append((b, active))
-        return self.render_template("rules/index.html", rows=rows, tx=tx,
+        pending = {b.key for b in rulebook.all_businesses() if rulebook.file_change(b.key)}
+        return self.render_template("rules/index.html", rows=rows, tx=tx, pending=pending,
+                                    precedence=rulebook.PRECEDENCE(), broken=rulebook.pinned_problems(),
                                     categories={v.code: tx(v.name) for v in rulebook.vocabulary("categories")})
 
     @expose("/<key>/")
@@ -131,9 +134,37 @@ class RuleConsoleView(BaseView):
                     flash(_("Saved as version %(v)s; new cases use it from now on", v=row.version), "success")
                     return redirect(url_for(".versions", key=key))
         return self.render_template("rules/edit.html", b=business, tx=tx, text=text, note=note, problems=problems,
+                                    file_change=rulebook.file_change(key),
                                     names=available_names(),
                                     by_line=problems_by_line(problems), lines=text.split("\n"),
                                     base_version=current.version if current else "")
+
+    @expose("/<key>/merge", methods=["GET", "POST"])
+    @has_access
+    def merge(self, key):
+        """The business file is newer than the console's version: file, console and a merge of both
+        side by side; saving the merge takes the file in (rulebook: precedence)."""
+        business = _business_or_404(key)
+        change = rulebook.file_change(key)
+        if change is None:
+            flash(_("The business file has no change to merge"), "info")
+            return redirect(url_for(".edit", key=key))
+        text, problems = change["merged"], []
+        if request.method == "POST":
+            text = (request.form.get("content") or "").replace("\r\n", "\n")
+            if request.form.get("base_version") != str(change["version"]):
+                problems = [_("Someone saved version %(v)s while you were editing; compare and try again", v=change["version"])]
+            else:
+                try:
+                    row = rulebook.save_version(key, text, g.user, _("merged the business file %(file)s",
+                                                                    file=change["filename"]), merges_file=True)
+                except rulebook.RulesError as exc:
+                    problems = exc.problems
+                else:
+                    flash(_("Saved as version %(v)s; new cases use it from now on", v=row.version), "success")
+                    return redirect(url_for(".versions", key=key))
+        return self.render_template("rules/merge.html", b=business, tx=tx, change=change, text=text, problems=problems,
+                                    by_line=problems_by_line(problems), lines=text.split("\n"))
 
     @expose("/<key>/versions")
     @has_access

@@ -2,9 +2,13 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from app import validators as v
+from app.extensions import db
+from models import Case, CaseUnit
 
+from .lookup import record_for
 from .registry import case_check, unit_check
 
 PURCHASE_KINDS, MORTGAGE_KINDS = ("1", "2"), ("3", "4")
@@ -111,7 +115,6 @@ def rank_not_taken(case, business):
         rank = cu.data.get("rank")
         if rank in (None, ""):
             continue
-        from .lookup import record_for
         acted_on = record_for(business, cu.unit, case.institution_id)  # a change keeps its own rank
         taken = {m.rank for m in cu.unit.mortgages
                  if m.status == "current" and m.case_id != case.id and m is not acted_on}
@@ -140,10 +143,6 @@ def shares_sum_to_one(case, business):
 
 @case_check("units_not_in_other_open_case")
 def units_not_in_other_open_case(case, business):
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from models import Case, CaseUnit
     open_nodes = [n for n, s in business.workflow.states.items() if not s.final and s.executor != "applicant"]
     ids = [cu.unit_id for cu in case.units]
     clash = db.session.scalars(select(CaseUnit).join(Case).where(

@@ -15,7 +15,7 @@ from models import Certificate, Institution, Mortgage, MortgageParty, Party, Pre
 from models.base import utcnow
 
 from .lookup import record_for
-from .registry import effect
+from .registry import Option, WorkflowError, effect
 
 
 def _dec(value):
@@ -85,7 +85,7 @@ def _new_mortgage(case, cu):
     return m
 
 
-@effect("create_mortgage")
+@effect("create_mortgage", roles=("mortgagor",), stage="record")
 def create_mortgage(case, business, user):
     for cu in case.units:
         _new_mortgage(case, cu)
@@ -94,7 +94,6 @@ def create_mortgage(case, business, user):
 def _current_mortgage(case, business, cu):
     m = record_for(business, cu.unit, case.institution_id)
     if m is None:
-        from app.services.workflow import WorkflowError
         raise WorkflowError([f"{cu.unit.location}: no current mortgage of the applicant to act on"])
     return m
 
@@ -111,17 +110,17 @@ def _amend(case, business, new_proof):
         _note(cu, m)
 
 
-@effect("change_mortgage")
+@effect("change_mortgage", stage="record")
 def change_mortgage(case, business, user):
     _amend(case, business, new_proof=True)
 
 
-@effect("correct_mortgage")
+@effect("correct_mortgage", stage="record")
 def correct_mortgage(case, business, user):
     _amend(case, business, new_proof=True)
 
 
-@effect("transfer_mortgage")
+@effect("transfer_mortgage", roles=("assignee",), stage="record")
 def transfer_mortgage(case, business, user):
     """The secured claim was assigned: the assignee (party role 'assignee') becomes the mortgagee."""
     assignee = (_roles(case, "assignee") or [None])[0]
@@ -135,7 +134,7 @@ def transfer_mortgage(case, business, user):
         _note(cu, m)
 
 
-@effect("cancel_mortgage")
+@effect("cancel_mortgage", stage="record")
 def cancel_mortgage(case, business, user):
     for cu in case.units:
         m = _current_mortgage(case, business, cu)
@@ -144,7 +143,9 @@ def cancel_mortgage(case, business, user):
         _note(cu, m)
 
 
-@effect("create_pre_notice")
+@effect("create_pre_notice", stage="record", options={
+    "pre_notice_kind": Option("code", "1", "pre_notice_kinds"), "amount_field": Option("field", "amount"),
+    "obligee_role": Option("role", "obligee"), "obligor_role": Option("role", "obligor")})
 def create_pre_notice(case, business, user):
     """Kind (TD/T 1066 预告登记种类) and the parties' roles come from the rules' effect_options."""
     opts = business.effect_options
@@ -165,20 +166,19 @@ def create_pre_notice(case, business, user):
 def _close_pre_notice(case, business, cu, status):
     p = record_for(business, cu.unit, case.institution_id)
     if p is None:
-        from app.services.workflow import WorkflowError
         raise WorkflowError([f"{cu.unit.location}: no current pre-notice to act on"])
     p.status = status
     cu.unit.pre_noticed = any(o.status == "current" and o.id != p.id for o in cu.unit.pre_notices)
     return p
 
 
-@effect("cancel_pre_notice")
+@effect("cancel_pre_notice", stage="record")
 def cancel_pre_notice(case, business, user):
     for cu in case.units:
         _note(cu, _close_pre_notice(case, business, cu, "cancelled"))
 
 
-@effect("convert_pre_notice")
+@effect("convert_pre_notice", roles=("mortgagor",), stage="record")
 def convert_pre_notice(case, business, user):
     """预抵押转现: the mortgage pre-notice becomes a mortgage with the same terms unless the form changes them."""
     for cu in case.units:
@@ -188,11 +188,13 @@ def convert_pre_notice(case, business, user):
         _new_mortgage(case, cu)
 
 
+HOLDER = {"holder_role": Option("role", "obligee")}   # who becomes the holder of the new right
+
+
 def _holders(case, business):
     role = business.effect_options.get("holder_role", "obligee")
     people = _roles(case, role)
     if not people:
-        from app.services.workflow import WorkflowError
         raise WorkflowError([f"no party with role '{role}' to register as holder"])
     return people
 
@@ -211,13 +213,13 @@ def _new_right(case, business, cu):
     return right
 
 
-@effect("create_ownership")
+@effect("create_ownership", options=HOLDER, stage="record")
 def create_ownership(case, business, user):
     for cu in case.units:
         _new_right(case, business, cu)
 
 
-@effect("transfer_ownership")
+@effect("transfer_ownership", options=HOLDER, stage="record")
 def transfer_ownership(case, business, user):
     for cu in case.units:
         for r in cu.unit.rights:
@@ -247,12 +249,12 @@ def _issue(case, kind):
                                             "unit_code": cu.unit.unit_code, "record": cu.data.get("_record")}))
 
 
-@effect("issue_certificate")
+@effect("issue_certificate", stage="issue")
 def issue_certificate(case, business, user):
     _issue(case, "certificate")
 
 
-@effect("issue_proof")
+@effect("issue_proof", stage="issue")
 def issue_proof(case, business, user):
     _issue(case, "proof")
 

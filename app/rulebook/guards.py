@@ -9,12 +9,13 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 
 from app import validators
+from app.services import tax
 
-from .registry import CASE_CHECKS, Problem, guard
+from .language import current_locale
+from .registry import CASE_CHECKS, Need, Problem, guard
 
 
 def _loc():
-    from . import current_locale
     return current_locale()
 
 
@@ -52,11 +53,11 @@ def check_value(field, value, vocab_codes):
     return None
 
 
-def check_fields(fields, data, prefix=""):
-    from . import vocabulary
-
+def check_fields(fields, data, vocabularies, prefix=""):
+    """Problems of the filled-in values; choices are checked against the vocabularies the case's
+    rules version pinned (Business.vocabularies), not today's file."""
     def codes(name):
-        return {item.code for item in vocabulary(name)}
+        return {item.code for item in vocabularies.get(name, [])}
 
     out = []
     for f in fields:
@@ -83,9 +84,9 @@ def check_fields(fields, data, prefix=""):
 
 @guard("form_complete")
 def form_complete(case, business, transition):
-    out = check_fields(business.form.case, case.form_data or {})
+    out = check_fields(business.form.case, case.form_data or {}, business.vocabularies)
     for cu in case.units:
-        out += check_fields(business.form.per_unit, cu.data or {}, prefix=f"{cu.unit.location} ")
+        out += check_fields(business.form.per_unit, cu.data or {}, business.vocabularies, prefix=f"{cu.unit.location} ")
     return out
 
 
@@ -180,10 +181,18 @@ def has_units(case, business, transition):
     return [] if case.units else [Problem("critical", str(_l("The case has no unit")), "units")]
 
 
-@guard("tax_cleared")
+def _tax_needs(ctx):
+    """The tax table names the per-unit price field and the buyers' role the check reads."""
+    table = ctx.tax
+    if table is None:
+        return []
+    return [Need("field", table.price_field, "tax/deed_tax.yaml price_field"),
+            Need("role", table.buyer_role, "tax/deed_tax.yaml buyer_role")]
+
+
+@guard("tax_cleared", needs=_tax_needs)
 def tax_cleared(case, business, transition):
     """完税核验: the deed tax of every unit is paid at the tax bureau (app/services/tax.py)."""
-    from app.services import tax
     return [Problem("critical", str(_l("Recording is refused until the tax is cleared: %(unit)s: %(why)s",
                                       unit=cu.unit.location, why=why)), "tax")
-            for cu, why in tax.problems(case)]
+            for cu, why in tax.problems(case, business.tax)]

@@ -6,11 +6,14 @@ configurator fixes a file in one pass (Home Assistant's habit).
 import copy
 import dataclasses
 import datetime
+import hashlib
+import json
 import types
 from pathlib import Path
 from typing import Annotated, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy import inspect as sa_inspect
 
 from app import roles as role_names
 from app import validators
@@ -18,7 +21,7 @@ from app import validators
 from . import registry
 from . import messages as M
 from .messages import Problem, join
-from .schema import BusinessSpec, VocabItem, Workflow
+from .schema import BusinessSpec, CalendarSpec, TaxTable, VocabItem, Workflow
 from .source import Located, SourceProblem, format_path, load, problem
 
 
@@ -77,10 +80,17 @@ def _pydantic_problems(exc, located, base=()):
         value = _at(data, prefix)
         if isinstance(value, dict):
             plain += [(path, M.from_pydantic(err, path[-1] if path else None))
-                      for path, member, err in members if str(member)[:1].isupper()]
+                      for path, member, err in members if _is_mapping_member(member)]
         else:
             plain.append((prefix, M.EXPECTED_NAME_OR_MAPPING(given=M.given(value))))
     return list(dict.fromkeys(problem(located, base + path, message) for path, message in plain))
+
+
+def _is_mapping_member(member):
+    """A union member pydantic tried as a model: named after it ('Workflow'), or its validator
+    wrapped around it ('function-after[_ordered(), HolidaySpan]')."""
+    member = str(member)
+    return member[:1].isupper() or member.startswith("function-")
 
 
 def _at(data, path):
@@ -159,7 +169,11 @@ def _parse(text, filename):
 
 def load_vocabularies(path):
     path = Path(path)
-    located, problems = _parse(path.read_text(encoding="utf-8"), _display(path))
+    return load_vocabularies_text(path.read_text(encoding="utf-8"), _display(path))
+
+
+def load_vocabularies_text(text, filename):
+    located, problems = _parse(text, filename)
     vocabs = {}
     if located is None:
         return vocabs, problems
@@ -291,7 +305,11 @@ def _default_problem(f, vocab):
 
 def load_workflow(path):
     path = Path(path)
-    located, problems = _parse(path.read_text(encoding="utf-8"), _display(path))
+    return load_workflow_text(path.read_text(encoding="utf-8"), _display(path))
+
+
+def load_workflow_text(text, filename):
+    located, problems = _parse(text, filename)
     if located is None:
         return None, problems
     if not isinstance(located.data, dict):
@@ -299,6 +317,36 @@ def load_workflow(path):
     wf, shape = _validate(Workflow, located)
     problems += _not_at(shape, problems) + check_graph(wf, located, (), complete=not shape)
     return (None if problems else wf), _unique(problems)
+
+
+def _load_table(model, text, filename):
+    """A whole-file table (tax rates, calendar) through the same reading and shape checks as every
+    rules file: (model or None, problems with file, line and key path)."""
+    located, problems = _parse(text, filename)
+    if located is None:
+        return None, problems
+    if not isinstance(located.data, dict):
+        return None, problems + [problem(located, (), M.TOP_NOT_MAPPING())]
+    table, shape = _validate(model, located)
+    problems += _not_at(shape, problems)
+    return (None if problems else table), _unique(problems)
+
+
+def load_tax_text(text, filename):
+    return _load_table(TaxTable, text, filename)
+
+
+def load_calendar_text(text, filename):
+    return _load_table(CalendarSpec, text, filename)
+
+
+def load_tax_file(path):
+    """The tax table of a file, or RulesError (used by app/services/tax.py)."""
+    path = Path(path)
+    table, problems = load_tax_text(path.read_text(encoding="utf-8"), _display(path))
+    if problems:
+        raise RulesError(problems)
+    return table
 
 
 def _not_at(shape, source):
@@ -317,12 +365,84 @@ def _display(path):
     return f"{path.parent.name}/{path.name}" if path.parent.name != "rules" else f"rules/{path.name}"
 
 
-class Context:
-    """What a business file is checked against: vocabularies and shared workflows."""
+# ---- the shared parts a business uses, content-addressed -----------------------------------------
+VOCABULARIES = "rules/vocabularies.yaml"
+TAX = "tax/deed_tax.yaml"
 
-    def __init__(self, vocabularies, workflows, broken_workflows=()):
+
+def part_kind(name):
+    """The kind of a shared part from its name: vocabularies, workflow, tax or calendar."""
+    if name == VOCABULARIES:
+        return "vocabularies"
+    return {"workflows": "workflow", "tax": "tax", "calendar": "calendar"}.get(name.split("/", 1)[0])
+
+
+def digest(kind, value):
+    """The address of a part: SHA-256 of its kind and the canonical JSON of what it says (so a comment
+    or a reformatting does not make a new part; the text itself is kept alongside)."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{kind}\n{canonical}".encode("utf-8")).hexdigest()
+
+
+class Context:
+    """What a business file is checked against: vocabularies, shared workflows, the tax table and the
+    calendar. `sources` holds each shared part's (text, digest) by its name (VOCABULARIES,
+    "workflows/<name>.yaml", TAX, "calendar/<name>.yaml"), so a version can store what it used."""
+
+    def __init__(self, vocabularies, workflows, broken_workflows=(), tax=None, calendars=None, sources=None):
         self.vocabularies, self.workflows = vocabularies, workflows
         self.broken_workflows = set(broken_workflows)   # files in workflows/ with problems (reported there)
+        self.tax = tax
+        self.calendars = dict(calendars or {})
+        self.sources = dict(sources or {})
+        self.parts_of = {}   # business key -> parts_for(its spec), for the files load_directory read
+
+    def parts_for(self, spec):
+        """{part name: digest} of the shared parts a business uses: its workflow (when shared), the
+        vocabularies, the tax table and the calendar."""
+        names = [n for n in self.sources if part_kind(n) != "workflow"]
+        if isinstance(spec.workflow, str):
+            names.append(f"workflows/{spec.workflow}.yaml")
+        return {n: self.sources[n][1] for n in names if n in self.sources}
+
+
+def build_context(sources):
+    """A Context from shared parts' texts {name: text} (today's files, or the parts a version stored).
+    Returns (Context, problems)."""
+    problems, vocabs, workflows, broken, tax, calendars, kept = [], {}, {}, set(), None, {}, {}
+    for name, text in sorted(sources.items()):
+        kind = part_kind(name)
+        located, _ = _parse(text, name)
+        data = located.data if located is not None else None
+        if kind == "vocabularies":
+            vocabs, found = load_vocabularies_text(text, name)
+        elif kind == "workflow":
+            wf, found = load_workflow_text(text, name)
+            key = name.split("/", 1)[1].removesuffix(".yaml")
+            if wf is not None:
+                workflows[key] = wf
+            else:
+                broken.add(key)
+        elif kind == "tax":
+            table, found = load_tax_text(text, name)
+            if name == TAX:
+                tax = table
+        elif kind == "calendar":
+            calendar, found = load_calendar_text(text, name)
+            if calendar is not None:
+                calendars[name] = calendar
+        else:
+            continue
+        problems += found
+        kept[name] = (text, digest(kind, data))
+    return Context(vocabs, workflows, broken, tax, calendars, kept), problems
+
+
+def _shared_sources(rules_dir):
+    rules_dir = Path(rules_dir)
+    paths = [rules_dir / "vocabularies.yaml"] + sorted((rules_dir / "workflows").glob("*.yaml")) + \
+        sorted((rules_dir / "tax").glob("*.yaml")) + sorted((rules_dir / "calendar").glob("*.yaml"))
+    return {_display(p): p.read_text(encoding="utf-8") for p in paths if p.exists()}
 
 
 def parse_business(text, filename, ctx, expected_key=None):
@@ -341,6 +461,8 @@ def parse_business(text, filename, ctx, expected_key=None):
     workflow, graph = _resolve_workflow(spec, located, ctx,
                                         complete=not any(p.path[:1] == ("workflow",) for p in shape))
     problems += graph + _names(spec, located, ctx, expected_key)
+    if workflow is not None and not graph:
+        problems += _needs(spec, workflow, located, ctx)
     if problems:
         raise RulesError(_unique(problems))
     return spec, workflow
@@ -364,8 +486,13 @@ def _resolve_workflow(spec, located, ctx, complete=True):
             problems.append(problem(located, ("workflow_overrides", event), M.UNKNOWN_EVENT(event=event, known=join(events))))
         if override is None:
             continue   # not a mapping: its shape problem is reported (a half-valid one applies its valid keys)
+        problems += _removals(override, matches, located, event)
         for t in matches:
-            for key, value in override.model_dump(exclude_none=True).items():
+            removed = set(override.remove or [])
+            for key in ("guards", "effects"):
+                if getattr(override, key) is None:
+                    setattr(t, key, [n for n in getattr(t, key) if n not in removed])
+            for key, value in override.model_dump(exclude_none=True, exclude={"remove"}).items():
                 setattr(t, key, getattr(override, key) if key == "label" else value)
             if override.to is not None and override.target_guards is None:
                 # Narrowing the targets drops the shared workflow's guards for the targets removed.
@@ -375,6 +502,26 @@ def _resolve_workflow(spec, located, ctx, complete=True):
     if graph and shared:
         graph = [_at_override(g, wf, overrides, located) for g in graph]
     return wf, problems + graph
+
+
+def _removals(override, shared, located, event):
+    """An override adds to the shared transition: a guard or effect it leaves out must be named under
+    `remove` (an override that drops fees_paid by accident would let unpaid cases through)."""
+    out, path = [], ("workflow_overrides", event)
+    had = {key: [n for t in shared for n in getattr(t, key)] for key in ("guards", "effects")}
+    removed = list(override.remove or [])
+    for key in ("guards", "effects"):
+        given = getattr(override, key)
+        if given is None:
+            continue
+        dropped = [n for n in dict.fromkeys(had[key]) if n not in given and n not in removed]
+        if dropped:
+            out.append(problem(located, path + (key,), M.OVERRIDE_DROPS(names=join(dropped))))
+    known = list(dict.fromkeys(had["guards"] + had["effects"]))
+    for n in removed:
+        if shared and n not in known:
+            out.append(problem(located, path + ("remove",), M.REMOVE_NOT_THERE(name=n, known=join(known) or M.NONE_FOUND())))
+    return out
 
 
 def _at_override(g, wf, overrides, located):
@@ -457,8 +604,15 @@ def _names(spec, located, ctx, expected_key):
             if f.default is not None and f.type is not None:
                 wrong = _default_problem(f, vocab)
                 need(wrong is None, path + ("default",), wrong)
-            for other in (f.required_when or {}):
+            for other, value in (f.required_when or {}).items():
                 need(other in written, path + ("required_when",), M.REQUIRED_WHEN_UNKNOWN(name=other))
+                target = next((g for g in fields if g is not None and g.field == other), None)
+                if target is not None and target.type == "choice" and target.vocabulary in vocab:
+                    codes = [v.code for v in vocab[target.vocabulary]]
+                    need(str(value) in codes, path + ("required_when",), M.REQUIRED_WHEN_VALUE(
+                        value=value, vocab=target.vocabulary, name=other, known=join(codes)))
+            if f.prefill and section == "per_unit" and spec.lookup_record in registry.RECORDS:
+                need(*_prefill_problem(f.prefill, spec.lookup_record, path + ("prefill",)))
             if f.after:
                 target = next((g for g in fields if g is not None and g.field == f.after), None)
                 # A target whose own shape (or type) is wrong is reported for that; saying it is not
@@ -482,29 +636,122 @@ def _names(spec, located, ctx, expected_key):
     return out
 
 
+def _needs(spec, wf, located, ctx):
+    """What the effects and guards of the resolved workflow need of this business: typed
+    effect_options, the party roles and per-unit fields they act on, and their order (an issue
+    effect after the register effect that writes what it issues)."""
+    out = []
+    form = spec.form
+    roles = sorted((form.parties or {}) if form is not None and isinstance(form.parties, dict) else {})
+    fields = [f.field for f in ((form.per_unit or []) if form is not None else []) if f is not None]
+    options = spec.effect_options if isinstance(spec.effect_options, dict) else {}
+    overrides = spec.workflow_overrides if isinstance(spec.workflow_overrides, dict) else {}
+    shared = isinstance(spec.workflow, str)
+
+    def where(i, t, key):
+        if shared:
+            if getattr(overrides.get(t.event), key, None) is not None:
+                return ("workflow_overrides", t.event, key)
+            return ("workflow",)
+        return ("workflow", "transitions", i, key)
+
+    used = [(i, t, name) for i, t in enumerate(wf.transitions) for name in t.effects if name in registry.EFFECT_SPECS]
+    takes = {}
+    for _i, _t, name in used:
+        takes.update(registry.EFFECT_SPECS[name].options)
+    for key, value in options.items():
+        if key not in takes:
+            out.append(problem(located, ("effect_options", key),
+                               M.UNKNOWN_OPTION(name=key, known=join(sorted(takes)) or M.NONE_FOUND())))
+            continue
+        option = takes[key]
+        if option.kind == "role" and value not in roles:
+            out.append(problem(located, ("effect_options", key), M.OPTION_NOT_ROLE(name=value, known=join(roles))))
+        elif option.kind == "field" and value not in fields:
+            out.append(problem(located, ("effect_options", key), M.OPTION_NOT_FIELD(name=value, known=join(fields))))
+        elif option.kind == "code":
+            codes = [v.code for v in ctx.vocabularies.get(option.vocabulary, [])]
+            if str(value) not in codes:
+                out.append(problem(located, ("effect_options", key),
+                                   M.OPTION_NOT_CODE(name=value, vocab=option.vocabulary, known=join(codes))))
+    for i, t, name in used:
+        effect = registry.EFFECT_SPECS[name]
+        # A role option given is checked above; one left out acts on its default role.
+        needed = list(effect.roles) + [o.default for k, o in effect.options.items() if o.kind == "role" and k not in options]
+        for role in dict.fromkeys(needed):
+            if role not in roles:
+                out.append(problem(located, where(i, t, "effects"),
+                                   M.EFFECT_NEEDS_ROLE(effect=name, role=role, known=join(roles) or M.NONE_FOUND())))
+    for i, t in enumerate(wf.transitions):
+        for name in dict.fromkeys(t.guards + [g for names in t.target_guards.values() for g in names]):
+            for need in (registry.GUARD_NEEDS[name](ctx) if name in registry.GUARD_NEEDS else []):
+                if need.kind == "field" and need.name not in fields:
+                    out.append(problem(located, where(i, t, "guards"),
+                                       M.GUARD_NEEDS_FIELD(guard=name, name=need.name, source=need.source)))
+                elif need.kind == "role" and need.name not in roles:
+                    out.append(problem(located, where(i, t, "guards"),
+                                       M.GUARD_NEEDS_ROLE(guard=name, role=need.name, source=need.source)))
+    return out + [problem(located, path, message) for path, message in _order(wf, where)]
+
+
+def _stage(name):
+    spec = registry.EFFECT_SPECS.get(name)
+    return spec.stage if spec is not None else None
+
+
+def _order(wf, where):
+    """An issue effect runs after a register effect: later in the same transition, or in a transition
+    that no case can reach without passing one (otherwise _issue finds no record and issues nothing)."""
+    out = []
+    initial = wf.initial
+    before, todo = {initial}, [initial]   # states a case reaches with nothing recorded yet
+    while todo:
+        node = todo.pop()
+        for t in wf.transitions:
+            if node in t.from_ and not any(_stage(n) == "record" for n in t.effects):
+                for n in t.to + ([t.wait.state] if t.wait is not None else []):
+                    if n not in before:
+                        before.add(n)
+                        todo.append(n)
+    recorders = sorted({n for t in wf.transitions for n in t.effects if _stage(n) == "record"})
+    for i, t in enumerate(wf.transitions):
+        for k, name in enumerate(t.effects):
+            if _stage(name) != "issue":
+                continue
+            later = [n for n in t.effects[k + 1:] if _stage(n) == "record"]
+            if later:
+                out.append((where(i, t, "effects"), M.ISSUE_BEFORE_RECORD(effect=name, record=later[0])))
+            elif not any(_stage(n) == "record" for n in t.effects[:k]):
+                early = next((n for n in t.from_ if n in before), None)
+                if early is not None:
+                    out.append((where(i, t, "effects"), M.ISSUE_WITHOUT_RECORD(
+                        effect=name, state=early, known=join(recorders) or M.NONE_FOUND())))
+    return out
+
+
+def _prefill_problem(name, record, path):
+    """(ok, path, message) for a prefill: a column of the model of the record the lookup finds."""
+    model = registry.RECORDS[record].model
+    if model is None:
+        return False, path, M.PREFILL_NO_RECORD(record=record, name=name)
+    columns = sorted(c.key for c in sa_inspect(model).column_attrs if not c.key.endswith("_id") and c.key != "id")
+    return name in columns, path, M.PREFILL_UNKNOWN(name=name, record=record, known=join(columns))
+
+
 def load_directory(rules_dir):
-    """Check every file under rules/: returns (Context, {key: (filename, text)}) or raises RulesError."""
-    registry.load_all()
+    """Check every file under rules/ (the tables of checks, guards and effects are filled by the
+    package, which imports them before anything is loaded): returns (Context, {key: (filename, text)})
+    or raises RulesError."""
     rules_dir = Path(rules_dir)
-    problems = []
-    vocabs, vp = load_vocabularies(rules_dir / "vocabularies.yaml")
-    problems += vp
-    workflows, broken = {}, set()
-    for path in sorted((rules_dir / "workflows").glob("*.yaml")):
-        wf, wp = load_workflow(path)
-        problems += wp
-        if wf is not None:
-            workflows[path.stem] = wf
-        else:
-            broken.add(path.stem)
-    ctx = Context(vocabs, workflows, broken)
+    ctx, problems = build_context(_shared_sources(rules_dir))
     files = {}
     for path in sorted(rules_dir.glob("*.yaml")):
         if path.name == "vocabularies.yaml":
             continue
         text = path.read_text(encoding="utf-8")
         try:
-            parse_business(text, _display(path), ctx, expected_key=path.stem)
+            spec, _workflow = parse_business(text, _display(path), ctx, expected_key=path.stem)
+            ctx.parts_of[path.stem] = ctx.parts_for(spec)
         except RulesError as exc:
             problems += exc.problems
         files[path.stem] = (_display(path), text)
@@ -513,4 +760,5 @@ def load_directory(rules_dir):
     return ctx, files
 
 
-__all__ = ["RulesError", "Problem", "Context", "parse_business", "load_directory", "format_path", "Located"]
+__all__ = ["RulesError", "Problem", "Context", "parse_business", "load_directory", "build_context", "digest",
+           "load_tax_file", "format_path", "Located"]

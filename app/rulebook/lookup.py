@@ -13,6 +13,7 @@ from app import validators
 from app.extensions import db
 from models import Building, Case, Institution, Mortgage, PreNotice, Right, Unit
 
+from .language import current_locale
 from .registry import RECORDS, UNIT_CHECKS, register_wide
 
 ValidationFailed = validators.ValidationFailed
@@ -33,6 +34,7 @@ class RecordKind:
     find: Any              # fn(number) -> list of (unit, record)
     for_unit: Any          # fn(unit, institution_id) -> record or None (used when a case starts)
     parties: Any           # fn(record, unit) -> the parties the identity key must be among
+    model: Any = None      # the record's model, whose columns a rules file may `prefill` from (None: no record)
 
 
 def _norm(value):
@@ -58,7 +60,7 @@ def _ownership_find(number):
 RECORDS["ownership"] = RecordKind(
     ("certificate_number", "holder_id_number"), _ownership_find,
     lambda unit, inst: _current_right(unit),
-    lambda rec, unit: [h.party for h in rec.holders] if rec else [])
+    lambda rec, unit: [h.party for h in rec.holders] if rec else [], Right)
 
 
 def _mortgage_find(number):
@@ -72,7 +74,7 @@ def _mortgage_for_unit(unit, inst):
 
 RECORDS["mortgage"] = RecordKind(
     ("proof_number", "mortgagee_id_number"), _mortgage_find, _mortgage_for_unit,
-    lambda rec, unit: [_Org(rec.institution)] if rec else [])
+    lambda rec, unit: [_Org(rec.institution)] if rec else [], Mortgage)
 
 
 def _pre_notice_kind(kinds, holder_role, by_institution):
@@ -95,9 +97,9 @@ def _pre_notice_kind(kinds, holder_role, by_institution):
 
 
 RECORDS["pre_notice_mortgage"] = RecordKind(("proof_number", "mortgagee_id_number"),
-                                            *_pre_notice_kind(("3", "4"), "obligee", True))
+                                            *_pre_notice_kind(("3", "4"), "obligee", True), PreNotice)
 RECORDS["pre_notice_purchase"] = RecordKind(("proof_number", "obligee_id_number"),
-                                            *_pre_notice_kind(("1", "2"), "obligee", False))
+                                            *_pre_notice_kind(("1", "2"), "obligee", False), PreNotice)
 
 
 def _survey_find(number):
@@ -126,7 +128,7 @@ def _first_case_find(number):
 
 RECORDS["first_registration_case"] = RecordKind(
     ("case_number", "holder_id_number"), _first_case_find, lambda unit, inst: _current_right(unit),
-    lambda rec, unit: [h.party for h in rec.holders] if rec else [])
+    lambda rec, unit: [h.party for h in rec.holders] if rec else [], Right)
 
 
 def clean_keys(business, keys):
@@ -135,19 +137,14 @@ def clean_keys(business, keys):
     for key in business.lookup:
         raw = (keys or {}).get(key.field)
         if raw in (None, ""):
-            raise ValidationFailed(_l("Please enter %(label)s", label=key.label.get(_locale())))
+            raise ValidationFailed(_l("Please enter %(label)s", label=key.label.get(current_locale())))
         if key.validator:
             try:
                 raw = validators.REGISTRY[key.validator](raw)
             except ValidationFailed as exc:
-                raise ValidationFailed(f"{key.label.get(_locale())}: {exc}") from None
+                raise ValidationFailed(f"{key.label.get(current_locale())}: {exc}") from None
         out[key.field] = raw.strip() if isinstance(raw, str) else raw
     return out
-
-
-def _locale():
-    from . import current_locale
-    return current_locale()
 
 
 def evaluate(business, unit, record, institution_id, identity=None):

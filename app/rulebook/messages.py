@@ -184,6 +184,31 @@ AFTER_NOT_DATE = Entry(_l("after must name a date field of the same form, not '%
 MATERIAL_TWICE = Entry(_l("material key '%(key)s' is declared twice"))
 NO_ACCEPTED_TYPE = Entry(_l("at least one accepted file type is needed"))
 
+# -- what effects and guards need (registry.py declares it) ------------------------------------
+UNKNOWN_OPTION = Entry(_l("unknown effect option '%(name)s' (the effects of this business take: %(known)s)"))
+OPTION_NOT_ROLE = Entry(_l("'%(name)s' is not a party role of form.parties (known: %(known)s)"))
+OPTION_NOT_FIELD = Entry(_l("'%(name)s' is not a per-unit field of the form (known: %(known)s)"))
+OPTION_NOT_CODE = Entry(_l("'%(name)s' is not a code of vocabulary %(vocab)s (known: %(known)s)"))
+EFFECT_NEEDS_ROLE = Entry(_l("effect '%(effect)s' needs the party role '%(role)s' in form.parties (known: %(known)s)"))
+GUARD_NEEDS_ROLE = Entry(_l("guard '%(guard)s' needs the party role '%(role)s' in form.parties (%(source)s)"))
+GUARD_NEEDS_FIELD = Entry(_l("guard '%(guard)s' needs the per-unit field '%(name)s' (%(source)s)"))
+ISSUE_BEFORE_RECORD = Entry(_l("effect '%(effect)s' comes before the register effect '%(record)s'; the register effect must come first"))
+ISSUE_WITHOUT_RECORD = Entry(_l("effect '%(effect)s' can run from state '%(state)s' before any register effect (%(known)s): nothing would be issued"))
+PREFILL_UNKNOWN = Entry(_l("prefill names '%(name)s', which a %(record)s record does not have (known: %(known)s)"))
+PREFILL_NO_RECORD = Entry(_l("lookup record '%(record)s' carries no record to prefill '%(name)s' from"))
+REQUIRED_WHEN_VALUE = Entry(_l("'%(value)s' is not a code of vocabulary %(vocab)s of field '%(name)s' (known: %(known)s)"))
+OVERRIDE_DROPS = Entry(_l("the override drops %(names)s of the shared workflow; name them under 'remove' to remove them on purpose"))
+REMOVE_NOT_THERE = Entry(_l("'%(name)s' is not among the shared transition's guards or effects (%(known)s)"))
+SPAN_BACKWARDS = Entry(_l("the span ends (%(end)s) before it starts (%(start)s)"))
+
+# -- versions ---------------------------------------------------------------------------------
+PART_MISSING = Entry(_l("this shared part of version %(version)s is missing from the stored rules"))
+PRECEDENCE = Entry(_l("Shared files (workflows, vocabularies, tax rates, calendar) always come from the rules "
+                      "directory and reach every business in a new version. A business file is followed until "
+                      "the business is edited here; from then on this console's version wins, and a newer "
+                      "business file is offered below as a three-way view (file / console / merged) to merge. "
+                      "Cases keep the version they started with."))
+
 
 # -- pydantic ---------------------------------------------------------------------------------
 def given(value):

@@ -3,15 +3,31 @@
 Rules say *which* check, guard or effect applies; code says *what* it does. No conditions are
 evaluated from text.
 """
+import functools
 from collections import namedtuple
+from dataclasses import dataclass
+
+from flask import g, has_request_context
 
 UNIT_CHECKS = {}    # name -> fn(unit, record, ctx) -> message or None
 CASE_CHECKS = {}    # name -> fn(case, business) -> list of messages
 GUARDS = {}         # name -> fn(case, business, transition) -> list of Problem
 EFFECTS = {}        # name -> fn(case, business, user)
 RECORDS = {}        # name -> RecordKind (how lookup finds units and the record they carry)
+EFFECT_SPECS = {}   # name -> EffectSpec: the options an effect takes and what it needs
+GUARD_NEEDS = {}    # name -> fn(context) -> list of Need: what a guard needs of the business
 
 Problem = namedtuple("Problem", "severity message field", defaults=(None,))
+
+
+class WorkflowError(Exception):
+    """A transition or start was refused; .problems are user-facing, translated messages.
+
+    Defined here, below the effects that raise it and the engine that reports it."""
+
+    def __init__(self, problems):
+        self.problems = [str(p.message if isinstance(p, Problem) else p) for p in problems]
+        super().__init__("; ".join(self.problems))
 
 
 def _register(table, name):
@@ -29,21 +45,54 @@ def case_check(name):
     return _register(CASE_CHECKS, name)
 
 
-def guard(name):
-    return _register(GUARDS, name)
+def guard(name, *, needs=None):
+    """Register a guard; needs(context) lists the fields and roles it reads (checked by the loader)."""
+    def decorate(fn):
+        GUARDS[name] = fn
+        if needs is not None:
+            GUARD_NEEDS[name] = needs
+        return fn
+    return decorate
 
 
-def effect(name):
-    return _register(EFFECTS, name)
+@dataclass(frozen=True)
+class Option:
+    """One effect_options key an effect reads: a party role, a per-unit field or a vocabulary code.
+    A role option's value (given or default) is a role the form must declare (the effect acts on
+    its parties); a field or code option is checked when given."""
+    kind: str                 # "role" | "field" | "code"
+    default: str = None
+    vocabulary: str = None    # for "code"
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    options: dict             # effect_options key -> Option
+    roles: tuple = ()         # party roles the effect always needs
+    stage: str = None         # "record": writes the register record; "issue": issues what "record" wrote
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a guard needs of a business: kind "field" (per-unit) or "role", the name, and where the
+    requirement comes from (shown in the message)."""
+    kind: str
+    name: str
+    source: str
+
+
+def effect(name, *, options=None, roles=(), stage=None):
+    """Register an effect with what the loader checks: its typed options, the party roles it needs
+    and its stage (an "issue" effect must follow a "record" effect)."""
+    def decorate(fn):
+        EFFECTS[name] = fn
+        EFFECT_SPECS[name] = EffectSpec(dict(options or {}), tuple(roles), stage)
+        return fn
+    return decorate
 
 
 def record_kind(name):
     return _register(RECORDS, name)
-
-
-def load_all():
-    """Import the modules that fill the tables (they register themselves on import)."""
-    from . import checks, effects, guards, lookup  # noqa: F401
 
 
 def register_wide(fn):
@@ -53,10 +102,6 @@ def register_wide(fn):
     building, a buyer's purchase pre-notice, another bank's open case on the same unit); they
     authorise the caller themselves (record_held_by_applicant, the engine's institution check).
     """
-    import functools
-
-    from flask import g, has_request_context
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if not has_request_context() or g.get("institution_scope") is None:

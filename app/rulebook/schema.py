@@ -1,4 +1,5 @@
 """The shape of a business type's rules (pydantic). Names are resolved later by the loader."""
+import datetime
 from decimal import Decimal
 from typing import Literal, Optional, Union
 
@@ -168,6 +169,9 @@ class TransitionOverride(Strict):
     effects: Optional[list[str]] = None
     requires_opinion: Optional[bool] = None
     target_guards: Optional[dict[str, list[str]]] = None
+    # Overrides add to the shared transition; a guard or effect it leaves out must be named here, so
+    # that dropping e.g. fees_paid is a decision, not a slip.
+    remove: Optional[list[str]] = None
 
     _lists = field_validator("to", mode="before")(classmethod(lambda cls, v: _as_list(v) if v else v))
 
@@ -223,3 +227,35 @@ class BusinessSpec(Strict):
     time_limit: TimeLimit
     process: Optional[Text] = None      # the manual's 业务办理流程 line, shown in the guide
     source: Optional[str] = None        # which manual chapter the content comes from
+
+
+class TaxBand(Strict):
+    """One band of rules/tax/deed_tax.yaml: the first band whose conditions all hold applies."""
+    first_home: Optional[bool] = None
+    max_area: Optional[Decimal] = PField(None, ge=0)
+    rate: Decimal = PField(ge=0, le=1)
+
+
+class TaxTable(Strict):
+    """rules/tax/deed_tax.yaml: the deed tax rates the sandbox bureau applies and where their inputs are."""
+    price_field: str = "price"            # the per-unit field holding the declared price
+    first_home_field: str = "first_home"  # the per-unit "first home" field
+    buyer_role: str = "obligee"           # the party role that owes the deed tax
+    bands: list[TaxBand] = PField(min_length=1)
+
+
+class HolidaySpan(Strict):
+    from_: datetime.date = PField(alias="from")
+    to: datetime.date
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.to < self.from_:
+            raise ValueError(M.SPAN_BACKWARDS(start=self.from_.isoformat(), end=self.to.isoformat()))
+        return self
+
+
+class CalendarSpec(Strict):
+    """rules/calendar/holidays.yaml: public holidays (days or spans) and the weekend days worked instead."""
+    holidays: list[Union[datetime.date, HolidaySpan]] = []
+    workdays: list[datetime.date] = []

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from app import rulebook
 from app.extensions import db
 from app.services import numbering
-from app.services.workflow import fees_due
+from app.rulebook.workflow import fees_due
 from models import Payment
 from models.base import utcnow
 

@@ -48,17 +48,16 @@ import secrets
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Protocol
-
-import yaml
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from app.extensions import db
+from app.rulebook.loader import load_tax_file
+from app.rulebook.schema import TaxBand as Band, TaxTable as Rates  # noqa: F401  (tax.Band, tax.Rates)
 from models import TaxAssessment
 from models.base import utcnow
 
@@ -71,26 +70,11 @@ class TaxError(ValueError):
     """A refused tax action; str() is the user-facing message."""
 
 
-# ---- rates (data: rules/tax/deed_tax.yaml) --------------------------------------------------------
-class Band(BaseModel):
-    first_home: Optional[bool] = None
-    max_area: Optional[Decimal] = None
-    rate: Decimal
-
-
-class Rates(BaseModel):
-    price_field: str = "price"
-    first_home_field: str = "first_home"
-    buyer_role: str = "obligee"
-    bands: list[Band]
-
-
+# ---- rates (data: rules/tax/deed_tax.yaml, read and checked by the rules loader like every rules file;
+# a case's own rules version pins the table it is judged by, see problems()) ----------------------------
 @lru_cache(maxsize=4)
 def _load(path: str) -> Rates:
-    try:
-        return Rates.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise RuntimeError(f"{path}: {exc}") from None
+    return load_tax_file(path)   # raises RulesError with file, line and key path
 
 
 def rates() -> Rates:
@@ -230,7 +214,6 @@ class HttpTax:
         self._pay_url = None
 
     def assess(self, case):
-        from app import rulebook
         table = rates()
         problems_, units = [], []
         for cu in case.units:
@@ -248,7 +231,7 @@ class HttpTax:
             raise TaxError(_l("The case has no unit"))
         buyers = [{"name": p.name, "id_number": p.id_number} for p in case.parties if p.role == table.buyer_role]
         data = self._call("/v1/deed-tax/declarations", {
-            "case_number": case.number, "business": rulebook.for_case(case).key, "units": units, "buyers": buyers,
+            "case_number": case.number, "business": case.business_key, "units": units, "buyers": buyers,
             "notify_url": current_app.config["TAX_NOTIFY_URL"] or url_for("PublicServiceTaxView.notify", _external=True)})
         self._pay_url = str(data.get("pay_url") or "")
         return _sync(case, data.get("assessments"), buyers)
@@ -329,9 +312,10 @@ def adapter() -> TaxAdapter:
     return SandboxTax() if outside.selected("TAX") == "sandbox" else HttpTax()
 
 
-def problems(case) -> list:
-    """(unit, message) for every unit whose tax is not cleared at its current declared price."""
-    table = rates()
+def problems(case, table: Rates = None) -> list:
+    """(unit, message) for every unit whose tax is not cleared at its current declared price. The guard
+    passes the table of the case's rules version; other callers get today's file."""
+    table = table or rates()
     by_unit = {a.unit_id: a for a in case.tax_assessments}
     out = []
     for cu in case.units:

@@ -9,23 +9,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, rulebook, roles as role_names
 from app.extensions import db
-from app.rulebook import registry
-from app.rulebook.guards import fees_due  # noqa: F401  (re-exported for the desk and payment views)
-from app.rulebook.lookup import evaluate, record_for
-from app.rulebook.registry import Problem, register_wide
 from app.services import numbering
-from models import Case, CaseHistory, CaseParty, Unit
+from models import Case, CaseHistory, CaseParty, CaseUnit, Institution, Unit
 from models.base import utcnow
 
+from . import registry
+from .guards import fees_due  # noqa: F401  (re-exported for the desk and payment views)
+from .language import current_locale
+from .lookup import evaluate, record_for
+from .registry import Problem, WorkflowError, register_wide
+
 __all__ = ["WorkflowError", "Problem", "start_case", "available_events", "check", "fire", "resume", "fees_due"]
-
-
-class WorkflowError(Exception):
-    """A transition or start was refused; .problems are user-facing, translated messages."""
-
-    def __init__(self, problems):
-        self.problems = [str(p.message if isinstance(p, Problem) else p) for p in problems]
-        super().__init__("; ".join(self.problems))
 
 
 def _role_names(user):
@@ -76,7 +70,6 @@ def _party_rows(business, units, user, institution):
                     if rp.role in wanted:
                         add_party(role, rp.party)
             elif spec.source == "building_developer" and unit.building.developer_id:
-                from models import Institution
                 dev = db.session.get(Institution, unit.building.developer_id)
                 add(role, "organisation", dev.name, "8", dev.uscc, dev.contact_phone)
     return rows
@@ -123,7 +116,6 @@ def start_case(business_key, user, unit_ids, group_name=None) -> Case:
     case = Case(number=numbering.case_number(), business_key=business.key, rules_version_id=business.version_id,
                 institution_id=user.institution_id, applicant_id=user.id, executor_id=user.id, node=initial,
                 form_data={})
-    from models import CaseUnit
     for unit, record in units:
         case.units.append(CaseUnit(unit_id=unit.id, group_name=group_name, data=_prefill(business, record)))
     for row in _party_rows(business, units, user, institution):
@@ -158,7 +150,7 @@ def _transition(business, case, event):
     if t is None:
         state = business.workflow.states.get(case.node)
         raise WorkflowError([_l("'%(event)s' is not possible while the case is at '%(node)s'", event=event,
-                                node=state.label.get(rulebook.current_locale()) if state else case.node)])
+                                node=state.label.get(current_locale()) if state else case.node)])
     return t
 
 
@@ -180,11 +172,11 @@ def fire(case, event, user, *, opinion=None, reject_type=None, target=None, expe
         raise WorkflowError([_l("The case was changed by someone else (or submitted twice); reload it and try again")])
     t = _transition(business, case, event)
     if not _may_fire(case, t, user):
-        raise WorkflowError([_l("You may not do '%(event)s' on this case", event=t.label.get(rulebook.current_locale()))])
+        raise WorkflowError([_l("You may not do '%(event)s' on this case", event=t.label.get(current_locale()))])
     problems = []
     if t.requires_opinion and not (opinion or "").strip():
         problems.append(_l("An opinion is required"))
-    if t.requires_reject_type and reject_type not in {v.code for v in rulebook.vocabulary("reject_types")}:
+    if t.requires_reject_type and reject_type not in {v.code for v in business.vocabularies.get("reject_types", [])}:
         problems.append(_l("Choose a rejection type"))
     to = target or t.to[0]
     if to not in t.to:

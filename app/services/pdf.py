@@ -49,3 +49,18 @@ def case_documents(summaries, documents=("application", "materials")) -> bytes:
     knows nothing about rules or the ORM.
     """
     return render("documents.html", entries=list(summaries), documents=documents)
+
+
+def case_documents_in_steps(summaries, step=10, progress=None) -> bytes:
+    """case_documents for many cases, rendered `step` cases at a time and joined into one PDF, calling
+    progress(cases done) after each step (a batch print job shows how far it got)."""
+    from pypdf import PdfWriter
+    summaries = list(summaries)
+    writer = PdfWriter()
+    for start in range(0, len(summaries), step):
+        writer.append(BytesIO(case_documents(summaries[start:start + step])))
+        if progress:
+            progress(min(start + step, len(summaries)))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -6,6 +6,9 @@ app.jobs.run(id). Publishing never retries in the request: an unreachable broker
 """
 from celery import Celery
 from celery.signals import worker_process_init
+from celery.utils.log import get_task_logger
+
+log = get_task_logger(__name__)
 
 TASK = "registry.run_job"
 QUEUE = "registry-jobs"
@@ -29,6 +32,7 @@ def celery_for(app):
         from app import jobs
         with app.app_context():
             jobs.run(int(job_id))
+        log.info("registry job %s ended", job_id)   # the task id alone does not say which job
 
     @worker_process_init.connect(weak=False)
     def _fresh_connections(**kwargs):

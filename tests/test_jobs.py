@@ -1,0 +1,175 @@
+"""Background jobs on the in-process backend (no broker: `make run` and this suite): a 600-row Excel import
+runs as a job to 600/600; a bad row 599 or a failure after the rows were written leaves nothing; another
+operator's job is not found; the status JSON and the pages speak Chinese; an unreachable broker refuses
+the submit loudly and keeps nothing."""
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from app import jobs
+from app.extensions import db as _db
+from models import AuditLog, Case, Job
+
+from .jobs_helpers import case_with_new_units, cases_of, job_id_of, operator, wait_for
+from .test_desk_batch import _value
+
+
+def _workbook(template_bytes, business, bad_row=None):
+    wb = load_workbook(io.BytesIO(template_bytes))
+    ws = wb.active
+    fields = business.form.per_unit
+    money = next(i for i, f in enumerate(fields, start=2) if f.type == "money")
+    for row in range(3, ws.max_row + 1):
+        for col, f in enumerate(fields, start=2):
+            ws.cell(row=row, column=col, value=_value(f))
+    if bad_row:
+        ws.cell(row=bad_row, column=money, value="十万元")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def import_case(app):
+    with app.app_context():
+        business, case = case_with_new_units(_db, "bank_a_op", 600)
+        return business, case.id
+
+
+def _import(client, case_id, data):
+    return client.post(f"/desk/batch/{case_id}/import", data={"workbook": (io.BytesIO(data), "units.xlsx")},
+                       content_type="multipart/form-data")
+
+
+def _filled_units(case_id):
+    _db.session.expire_all()
+    return sum(1 for cu in _db.session.get(Case, case_id).units if cu.data)
+
+
+def test_a_bad_row_599_fails_the_import_job_in_chinese_and_imports_nothing(client, db, import_case):
+    business, case_id = import_case
+    client.auth.login("bank_a_op")
+    template = client.get(f"/desk/batch/{case_id}/template").data
+    job_id = job_id_of(_import(client, case_id, _workbook(template, business, bad_row=599)))
+    status = wait_for(client, job_id)
+    assert status["state"] == "failed" and status["state_label"] == "失败"
+    assert "第 599 行" in status["error"], status["error"]
+    assert status["message"].startswith("任务失败：")
+    assert _filled_units(case_id) == 0
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "第 599 行" in page and "失败" in page and "下载结果" in page  # the link is there, hidden
+    assert 'id="job-result" hidden' in page
+
+
+def test_an_import_of_600_rows_runs_as_a_job_to_600_of_600_and_every_row_is_there(client, db, import_case):
+    business, case_id = import_case
+    client.auth.login("bank_a_op")
+    template = client.get(f"/desk/batch/{case_id}/template").data
+    job_id = job_id_of(_import(client, case_id, _workbook(template, business)))
+    queued = db.session.get(Job, job_id)
+    assert queued.kind == "excel_import" and queued.total == 600 and queued.user_id is not None
+    status = wait_for(client, job_id)
+    assert status["state"] == "done", status
+    assert (status["done"], status["total"], status["percent"]) == (600, 600, 100)
+    assert _filled_units(case_id) == 600
+    required = [f.field for f in business.form.per_unit if f.required]
+    assert all(all(cu.data.get(n) not in (None, "") for n in required) for cu in db.session.get(Case, case_id).units)
+    # start and finish audited, as the operator who started it
+    entries = db.session.scalars(select(AuditLog).where(AuditLog.object_type == "Job",
+                                                        AuditLog.object_id == str(job_id))).all()
+    assert {e.action for e in entries} == {"job_start", "job_finish"}
+    assert {e.username for e in entries} == {"bank_a_op"}
+    # the uploaded workbook is not kept once the job is over
+    assert not jobs.input_path(db.session.get(Job, job_id)).exists()
+
+
+@jobs.register("test_write_then_fail", "test job")
+def _write_then_fail(job, params):
+    """Writes every unit's data, stages a result, then fails: nothing of it may remain."""
+    case = _db.session.get(Case, params["case_id"])
+    for cu in case.units:
+        cu.data = {"written": "by the failing job"}
+    _db.session.flush()
+    raise RuntimeError("boom after writing")
+
+
+def test_a_job_failing_after_it_wrote_leaves_no_row_and_a_chinese_message(client, db, app, import_case):
+    _business, case_id = import_case
+    before = {cu.id: dict(cu.data) for cu in db.session.get(Case, case_id).units}
+    client.auth.login("bank_a_op")
+    with app.test_request_context():
+        job = jobs.submit("test_write_then_fail", {"case_id": case_id}, operator(_db, "bank_a_op"), total=1)
+        job_id = job.id
+    status = wait_for(client, job_id)
+    assert status["state"] == "failed"
+    assert status["error"] == "任务因意外错误中止，未保存任何数据，请重试或联系系统管理员"
+    assert "boom" not in status["error"]
+    db.session.expire_all()
+    assert {cu.id: dict(cu.data) for cu in db.session.get(Case, case_id).units} == before
+
+
+def test_another_operators_job_is_not_found_and_the_admin_sees_it(client, db):
+    cases = cases_of(db, "bank_a_op", 11)
+    client.auth.login("bank_a_op")
+    job_id = job_id_of(client.post("/desk/office/print", data={"case_id": [str(c.id) for c in cases]}))
+    assert wait_for(client, job_id)["state"] == "done"
+    assert client.get(f"/jobs/{job_id}/result").data[:4] == b"%PDF"
+    for other in ("bank_b_op", "bank_b_admin", "bank_a_op2", "reviewer"):
+        client.auth.login(other)
+        for url in (f"/jobs/{job_id}", f"/jobs/{job_id}/status", f"/jobs/{job_id}/result"):
+            assert client.get(url).status_code == 404, (other, url)
+        listing = client.get("/jobs/")
+        assert listing.status_code == 200 and f'data-job="{job_id}"' not in listing.get_data(as_text=True)
+    client.auth.login("admin")
+    assert client.get(f"/jobs/{job_id}/status").get_json()["state"] == "done"
+    assert f'data-job="{job_id}"' in client.get("/jobs/").get_data(as_text=True)
+
+
+def test_the_status_json_and_the_pages_speak_chinese(client, db):
+    cases = cases_of(db, "bank_a_op", 11)
+    client.auth.login("bank_a_op")
+    r = client.post("/desk/office/print", data={"case_id": [str(c.id) for c in cases]})
+    job_id = job_id_of(r)
+    landed = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "任务已提交，本页显示处理进度" in landed and "批量打印" in landed
+    assert 'src="/static/js/jobs.js"' in landed and "<script>" not in landed
+    status = wait_for(client, job_id)
+    assert status["kind"] == "批量打印" and status["state_label"] == "已完成"
+    assert status["message"] == "已完成：11 / 11" and status["result_name"] == "cases.pdf"
+    assert status["result_url"] == f"/jobs/{job_id}/result"
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "已完成" in page and "下载结果" in page and f'href="/jobs/{job_id}/result"' in page
+    for word in ("None", "True", "False", "done", "queued"):
+        assert f">{word}<" not in page
+    listing = client.get("/jobs/").get_data(as_text=True)
+    assert "我的任务" in listing and "批量打印" in listing and "已完成" in listing
+    assert 'href="/jobs/"' in client.get("/desk/office/todo").get_data(as_text=True)  # in the nav
+
+
+def test_a_few_cases_still_print_in_the_request(client, db):
+    cases = cases_of(db, "bank_a_op", 2)
+    client.auth.login("bank_a_op")
+    before = db.session.scalar(select(func.count(Job.id)))
+    r = client.post("/desk/office/print", data={"case_id": [str(c.id) for c in cases]})
+    assert r.status_code == 200 and r.data[:4] == b"%PDF"
+    assert db.session.scalar(select(func.count(Job.id))) == before
+
+
+def test_an_unreachable_broker_refuses_the_submit_in_chinese_and_keeps_nothing(client, db, app):
+    import socket
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cases = cases_of(db, "bank_a_op", 11)
+    client.auth.login("bank_a_op")
+    before = db.session.scalar(select(func.count(Job.id)))
+    app.config["BROKER_URL"] = f"redis://127.0.0.1:{port}/0"
+    try:
+        r = client.post("/desk/office/print", data={"case_id": [str(c.id) for c in cases]}, follow_redirects=True)
+    finally:
+        app.config["BROKER_URL"] = ""
+    assert "任务队列无法连接，任务未提交" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Job.id))) == before

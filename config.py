@@ -158,4 +158,4 @@ BROKER_URL = env("BROKER_URL", "")
 JOB_IMPORT_ROWS = env("JOB_IMPORT_ROWS", 500)     # Excel import rows
 JOB_EXPORT_ROWS = env("JOB_EXPORT_ROWS", 5000)    # rows of an export
 JOB_PRINT_CASES = env("JOB_PRINT_CASES", 10)      # cases in one batch print
-JOB_SMS_MESSAGES = env("JOB_SMS_MESSAGES", 1)     # SMS sent by one action (party confirmations)
+JOB_SMS_MESSAGES = env("JOB_SMS_MESSAGES", 5)     # SMS sent by one action (the party confirmations at 提交)

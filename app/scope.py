@@ -6,10 +6,10 @@ by another institution. Views need not (and must not) filter by institution them
 """
 from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import event, true
 from sqlalchemy.orm import Session, with_loader_criteria
 
-from app.roles import INSTITUTION_ROLES
+from app.roles import ADMIN, INSTITUTION_ROLES
 
 
 class ScopeViolation(PermissionError):
@@ -56,9 +56,6 @@ def install(app):
 def own_rows(user_column):
     """Rows kept per person (background jobs): the Admin reads everyone's, every other user only their own.
     The institution scope above still applies on top for the institutions' roles."""
-    from sqlalchemy import true
-
-    from app.roles import ADMIN
     if not current_user.is_authenticated:
         return user_column == -1
     if any(r.name == ADMIN for r in current_user.roles):

@@ -173,3 +173,46 @@ def test_an_unreachable_broker_refuses_the_submit_in_chinese_and_keeps_nothing(c
     assert "任务队列无法连接，任务未提交" in r.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Job.id))) == before
+
+
+def test_confirmation_codes_are_sent_by_a_job_to_the_phones_on_record(client, db, app):
+    from models import OneTimeCode, SmsMessage
+
+    from .test_party_confirmation import draft, register_phone
+    case_id, mortgagor_id = draft(client, db)
+    case = db.session.get(Case, case_id)
+    mortgagor = next(p for p in case.parties if p.id == mortgagor_id)
+    phone = register_phone(db, mortgagor)
+    with app.test_request_context():
+        job_id = jobs.submit("send_confirmations", {"case_id": case_id}, case.applicant, total=1).id
+    status = wait_for(client, job_id)
+    assert status["state"] == "done" and status["kind"] == "短信发送确认码", status
+    db.session.expire_all()
+    sms = db.session.scalar(select(SmsMessage).where(SmsMessage.phone == phone).order_by(SmsMessage.id.desc()))
+    assert sms is not None and sms.purpose == "case_confirm" and "******" in sms.body
+    assert db.session.scalar(select(func.count(OneTimeCode.id)).where(OneTimeCode.phone == phone)) == 1
+    # the job's params never hold the code
+    assert set(db.session.get(Job, job_id).params) == {"case_id", "_locale"}
+
+
+def test_a_large_export_is_a_job_within_the_users_scope(client, db, app):
+    """Above REGISTRY_JOB_EXPORT_ROWS (lowered here) the 证书/证明 export runs as a job, as the operator:
+    the workbook holds bank A's proofs and none of bank B's."""
+    from models import Unit
+
+    from .test_proofs import _proof
+    units = db.session.scalars(select(Unit).order_by(Unit.id.desc()).limit(3)).all()
+    mine = {_proof(db, "bank_a_op", units[0], "湘(2026)长沙市不动产证明第9200001号", "欧阳晓岚").number,
+            _proof(db, "bank_a_op", units[1], "湘(2026)长沙市不动产证明第9200002号", "司马青衫").number}
+    theirs = _proof(db, "bank_b_op", units[2], "湘(2026)长沙市不动产证明第9200003号", "诸葛明").number
+    client.auth.login("bank_a_op")
+    app.config["JOB_EXPORT_ROWS"] = 1
+    try:
+        job_id = job_id_of(client.get("/proofs/export.xlsx", query_string={"q": "第920000"}))
+    finally:
+        app.config["JOB_EXPORT_ROWS"] = 5000
+    status = wait_for(client, job_id)
+    assert status["state"] == "done" and status["kind"] == "证书/证明导出" and status["total"] == 2, status
+    ws = load_workbook(io.BytesIO(client.get(status["result_url"]).data)).active
+    numbers = {row[0].value for row in ws.iter_rows(min_row=2)}
+    assert numbers == mine and theirs not in numbers

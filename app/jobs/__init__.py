@@ -16,7 +16,6 @@ Both run `run(job_id)`: the job's own writes, its result file (app/services/file
 commit) and its "done" state are one transaction, so a job that fails leaves nothing half-written; the
 failure is recorded in a transaction of its own with a message for the user. Start and finish are audited.
 """
-import datetime as dt
 import logging
 import re
 import time
@@ -30,6 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, scope
 from app.extensions import db
+from app.jobs import broker, local
 from app.services import files
 from models import Job, Operator
 from models.base import utcnow
@@ -99,10 +99,8 @@ def submit(kind, params, user, total=0, input_data=None):
 def _backend():
     app = current_app._get_current_object()
     if backend_name(app) == "celery":
-        from app.jobs import broker
-        return broker.Backend(app)
-    from app.jobs import local
-    return local.worker_for(app)
+        return broker.Backend(app, run)
+    return local.worker_for(app, run)
 
 
 # ---- files ------------------------------------------------------------------------------------
@@ -239,8 +237,3 @@ def wait(job_id, timeout=30.0):
         if job.state in (DONE, FAILED) or time.monotonic() > end:
             return job
         time.sleep(0.1)
-
-
-def elapsed(job):
-    end = job.finished_at or utcnow()
-    return (end - job.started_at) if job.started_at else dt.timedelta(0)

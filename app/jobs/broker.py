@@ -8,13 +8,15 @@ from celery import Celery
 from celery.signals import worker_process_init
 from celery.utils.log import get_task_logger
 
+from app.extensions import db
+
 log = get_task_logger(__name__)
 
 TASK = "registry.run_job"
 QUEUE = "registry-jobs"
 
 
-def celery_for(app):
+def celery_for(app, run):
     """The Celery application of this Flask app (one per app, made on first use)."""
     made = app.extensions.setdefault("registry_celery", {})
     if app.config["BROKER_URL"] in made:
@@ -29,15 +31,13 @@ def celery_for(app):
 
     @celery.task(name=TASK, ignore_result=True)
     def run_job(job_id):
-        from app import jobs
         with app.app_context():
-            jobs.run(int(job_id))
+            run(int(job_id))
         log.info("registry job %s ended", job_id)   # the task id alone does not say which job
 
     @worker_process_init.connect(weak=False)
     def _fresh_connections(**kwargs):
         # prefork children must not share the parent's database connections
-        from app.extensions import db
         with app.app_context():
             db.engine.dispose(close=False)
 
@@ -46,8 +46,8 @@ def celery_for(app):
 
 
 class Backend:
-    def __init__(self, app):
-        self.celery = celery_for(app)
+    def __init__(self, app, run):
+        self.celery = celery_for(app, run)
 
     def enqueue(self, job_id):
         self.celery.send_task(TASK, args=[job_id], queue=QUEUE, retry=False)

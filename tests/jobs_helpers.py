@@ -1,4 +1,5 @@
 """Shared by the job tests: cases to print or import into, and polling a job's status as the page does."""
+import contextlib
 import time
 from decimal import Decimal
 
@@ -78,3 +79,14 @@ def wait_for(client, job_id, timeout=25.0):
             return status
         assert time.monotonic() < end, f"job {job_id} did not finish: {status}"
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def settings(app, **values):
+    """Settings changed for the duration of a block (thresholds, the broker), then put back as they were."""
+    before = {k: app.config.get(k) for k in values}
+    app.config.update(values)
+    try:
+        yield
+    finally:
+        app.config.update(before)

@@ -3,6 +3,7 @@ runs as a job to 600/600; a bad row 599 or a failure after the rows were written
 operator's job is not found; the status JSON and the pages speak Chinese; an unreachable broker refuses
 the submit loudly and keeps nothing."""
 import io
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -12,7 +13,7 @@ from app import jobs
 from app.extensions import db as _db
 from models import AuditLog, Case, Job
 
-from .jobs_helpers import case_with_new_units, cases_of, job_id_of, operator, wait_for
+from .jobs_helpers import case_with_new_units, cases_of, job_id_of, operator, settings, wait_for
 from .test_desk_batch import _value
 
 
@@ -50,6 +51,9 @@ def _filled_units(case_id):
 
 def test_a_bad_row_599_fails_the_import_job_in_chinese_and_imports_nothing(client, db, import_case):
     business, case_id = import_case
+    for cu in db.session.get(Case, case_id).units:   # whatever ran before: no unit holds data now
+        cu.data = {}
+    db.session.commit()
     client.auth.login("bank_a_op")
     template = client.get(f"/desk/batch/{case_id}/template").data
     job_id = job_id_of(_import(client, case_id, _workbook(template, business, bad_row=599)))
@@ -114,9 +118,8 @@ def test_a_job_failing_after_it_wrote_leaves_no_row_and_a_chinese_message(client
 def print_jobs(app):
     """Batch prints of more than one case run as jobs here (REGISTRY_JOB_PRINT_CASES, 10 by default): the
     same path as 11 cases, rendered faster."""
-    app.config["JOB_PRINT_CASES"] = 1
-    yield
-    app.config["JOB_PRINT_CASES"] = 10
+    with settings(app, JOB_PRINT_CASES=1):
+        yield
 
 
 def test_another_operators_job_is_not_found_and_the_admin_sees_it(client, db, print_jobs):
@@ -183,14 +186,31 @@ def test_an_unreachable_broker_refuses_the_submit_in_chinese_and_keeps_nothing(c
     cases = cases_of(db, "bank_a_op", 11)
     client.auth.login("bank_a_op")
     before = db.session.scalar(select(func.count(Job.id)))
-    app.config["BROKER_URL"] = f"redis://127.0.0.1:{port}/0"
-    try:
+    with settings(app, BROKER_URL=f"redis://127.0.0.1:{port}/0"):
         r = client.post("/desk/office/print", data={"case_id": [str(c.id) for c in cases]}, follow_redirects=True)
-    finally:
-        app.config["BROKER_URL"] = ""
     assert "任务队列无法连接，任务未提交" in r.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Job.id))) == before
+
+
+def test_an_unreachable_broker_keeps_no_uploaded_workbook_either(client, db, app, import_case):
+    import socket
+    business, case_id = import_case
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client.auth.login("bank_a_op")
+    template = client.get(f"/desk/batch/{case_id}/template").data
+    folder = Path(app.config["DATA_DIR"]) / "jobs"
+    kept = {p for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+    before = db.session.scalar(select(func.count(Job.id)))
+    with settings(app, BROKER_URL=f"redis://127.0.0.1:{port}/0"):
+        r = _import(client, case_id, _workbook(template, business))
+    assert r.status_code == 302 and f"/desk/case/{case_id}" in r.headers["Location"]
+    assert "任务队列无法连接" in client.get(r.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Job.id))) == before
+    assert {p for p in folder.rglob("*") if p.is_file()} == kept
 
 
 def test_confirmation_codes_are_sent_by_a_job_to_the_phones_on_record(client, db, app):
@@ -224,13 +244,37 @@ def test_a_large_export_is_a_job_within_the_users_scope(client, db, app):
             _proof(db, "bank_a_op", units[1], "湘(2026)长沙市不动产证明第9200002号", "司马青衫").number}
     theirs = _proof(db, "bank_b_op", units[2], "湘(2026)长沙市不动产证明第9200003号", "诸葛明").number
     client.auth.login("bank_a_op")
-    app.config["JOB_EXPORT_ROWS"] = 1
-    try:
+    with settings(app, JOB_EXPORT_ROWS=1):
         job_id = job_id_of(client.get("/proofs/export.xlsx", query_string={"q": "第920000"}))
-    finally:
-        app.config["JOB_EXPORT_ROWS"] = 5000
     status = wait_for(client, job_id)
     assert status["state"] == "done" and status["kind"] == "证书/证明导出" and status["total"] == 2, status
     ws = load_workbook(io.BytesIO(client.get(status["result_url"]).data)).active
     numbers = {row[0].value for row in ws.iter_rows(min_row=2)}
     assert numbers == mine and theirs not in numbers
+
+
+def test_submit_with_many_parties_to_confirm_sends_their_codes_from_a_job(client, db, app):
+    """At 提交 a case waits in 待确认 and codes go to every unconfirmed party: above REGISTRY_JOB_SMS_MESSAGES
+    (lowered here) a job sends them and the operator lands on its page."""
+    from app import rulebook
+    from app.services import party_confirmation
+    from models import CaseParty, SmsMessage
+
+    from .test_desk import apply_through_views
+    _username, case = apply_through_views(client, rulebook.get("mortgage_first"))
+    confirming = [p for p in case.parties if p.confirmed_at is not None]
+    assert confirming, "the business asks some party to confirm"
+    for p in confirming:
+        p.confirmed_at = None
+    db.session.commit()
+    phones = {party_confirmation.phone_on_record(p) for p in confirming}
+    before = db.session.scalar(select(func.count(SmsMessage.id)).where(SmsMessage.phone.in_(phones)))
+    with settings(app, JOB_SMS_MESSAGES=0, REGISTRY_CODE_RESEND_SECONDS=0):
+        r = client.post(f"/desk/case/{case.id}/fire", data={"event": "submit", "version": str(case.version)})
+        status = wait_for(client, job_id_of(r))
+    assert status["state"] == "done" and (status["done"], status["total"]) == (len(confirming), len(confirming))
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).node == "confirming"
+    after = db.session.scalar(select(func.count(SmsMessage.id)).where(SmsMessage.phone.in_(phones)))
+    assert after - before == len(confirming)
+    assert all(db.session.get(CaseParty, p.id).confirmed_at is None for p in confirming)

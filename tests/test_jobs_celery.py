@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from app.jobs import broker
 
 from .conftest import DATABASE_URL, TMP
-from .jobs_helpers import cases_of, job_id_of, wait_for
+from .jobs_helpers import cases_of, job_id_of, settings, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,11 +77,9 @@ def test_a_batch_print_runs_on_a_celery_worker_through_redis_and_its_result_down
     proc, log = worker
     cases = cases_of(db, "bank_a_op", 3)
     client.auth.login("bank_a_op")
-    app.config.update(BROKER_URL=redis_url, JOB_PRINT_CASES=1)   # 3 cases print as a job (faster than 11)
-    try:
+    # 3 cases print as a job here (faster than 11); afterwards the suite is back on the in-process backend
+    with settings(app, BROKER_URL=redis_url, JOB_PRINT_CASES=1):
         job_id = job_id_of(client.post("/desk/office/print", data={"case_id": [str(c.id) for c in cases]}))
-    finally:
-        app.config.update(BROKER_URL="", JOB_PRINT_CASES=10)   # the rest of the suite: in-process backend
     assert app.extensions.get("registry_local_jobs") is None or app.extensions["registry_local_jobs"].queue.empty()
     status = wait_for(client, job_id, timeout=60)
     assert proc.poll() is None, log.read_text(errors="replace")

@@ -6,7 +6,7 @@ from typing import Optional
 
 from flask_appbuilder import Model
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import utcnow
 
@@ -32,6 +32,7 @@ class Job(Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     started_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    user = relationship("Operator", viewonly=True, lazy="selectin")   # who started it (shown to the Admin)
 
     @classmethod
     def scope_clause(cls, institution_id):

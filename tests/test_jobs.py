@@ -156,7 +156,8 @@ def test_the_status_json_and_the_pages_speak_chinese(client, db, print_jobs):
     for word in ("None", "True", "False", "done", "queued"):
         assert f">{word}<" not in page
     listing = client.get("/jobs/").get_data(as_text=True)
-    assert "我的任务" in listing and "批量打印" in listing and "已完成" in listing
+    assert "我的任务" in listing and "批量打印" in listing and "已完成" in listing and "提交人" in listing
+    assert operator(db, "bank_a_op").get_full_name() in listing   # who started it, by name as written
     assert 'href="/jobs/"' in client.get("/desk/office/todo").get_data(as_text=True)  # in the nav
 
 

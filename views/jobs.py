@@ -38,6 +38,7 @@ def describe(job):
             "finished": job.state in (DONE, FAILED), "error": job.error if job.state == FAILED else "",
             "result_url": url_for("JobView.result", job_id=job.id) if result else "",
             "result_name": job.result_name if result else "",
+            "by": job.user.get_full_name() if job.user is not None else "",
             "created_at": job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             "finished_at": job.finished_at.strftime("%Y-%m-%d %H:%M:%S") if job.finished_at else ""}
 

@@ -10,6 +10,7 @@ from io import BytesIO
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pypdf import PdfWriter
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
@@ -54,7 +55,6 @@ def case_documents(summaries, documents=("application", "materials")) -> bytes:
 def case_documents_in_steps(summaries, step=10, progress=None) -> bytes:
     """case_documents for many cases, rendered `step` cases at a time and joined into one PDF, calling
     progress(cases done) after each step (a batch print job shows how far it got)."""
-    from pypdf import PdfWriter
     summaries = list(summaries)
     writer = PdfWriter()
     for start in range(0, len(summaries), step):

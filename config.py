@@ -150,3 +150,12 @@ REGISTRY_LOGIN_KNOWN_SOURCE_DAYS = env("LOGIN_KNOWN_SOURCE_DAYS", 90)
 # per file and deleted this many days after the registration is rejected (purge-rejected-files).
 REGISTRATION_MAX_MB = env("REGISTRATION_MAX_MB", 10)
 REJECTED_FILES_DAYS = env("REJECTED_FILES_DAYS", 30)
+
+# Background jobs (app/jobs; README "Deployment"): with BROKER_URL (redis://host:port/db) jobs go to Celery
+# workers (`celery -A app.celery_app worker`); without it each app process runs them in a local worker
+# thread (make run, tests). Work above these sizes runs as a job; at or below them it stays in the request.
+BROKER_URL = env("BROKER_URL", "")
+JOB_IMPORT_ROWS = env("JOB_IMPORT_ROWS", 500)     # Excel import rows
+JOB_EXPORT_ROWS = env("JOB_EXPORT_ROWS", 5000)    # rows of an export
+JOB_PRINT_CASES = env("JOB_PRINT_CASES", 10)      # cases in one batch print
+JOB_SMS_MESSAGES = env("JOB_SMS_MESSAGES", 5)     # SMS sent by one action (the party confirmations at 提交)

@@ -82,3 +82,7 @@ for _name in (INSTITUTION_ADMIN, OPERATOR):
 for _name, _perms in FAB_ROLES.items():
     if _name != ANONYMOUS:
         _perms.append(["PersonalSettings|System", "menu_access"])
+
+# Background jobs (views/jobs.py, 我的任务): whoever can start one (batch print, import, export) follows it.
+for _name in (REVIEWER, INSTITUTION_ADMIN, OPERATOR):
+    FAB_ROLES[_name] += [["JobView$", "can_.*"], ["Jobs", "menu_access"]]

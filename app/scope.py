@@ -6,10 +6,10 @@ by another institution. Views need not (and must not) filter by institution them
 """
 from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import event, true
 from sqlalchemy.orm import Session, with_loader_criteria
 
-from app.roles import INSTITUTION_ROLES
+from app.roles import ADMIN, INSTITUTION_ROLES
 
 
 class ScopeViolation(PermissionError):
@@ -51,3 +51,13 @@ def install(app):
             owner = obj.id if isinstance(obj, Institution) else getattr(obj, "institution_id", None)
             if obj.__class__ in SCOPED_MODELS and owner is not None and owner != iid:
                 raise ScopeViolation(f"{obj.__class__.__name__} belongs to another institution")
+
+
+def own_rows(user_column):
+    """Rows kept per person (background jobs): the Admin reads everyone's, every other user only their own.
+    The institution scope above still applies on top for the institutions' roles."""
+    if not current_user.is_authenticated:
+        return user_column == -1
+    if any(r.name == ADMIN for r in current_user.roles):
+        return true()
+    return user_column == current_user.id

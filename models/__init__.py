@@ -5,6 +5,7 @@ from .ca_nonce import CaLoginNonce  # noqa: F401
 from .case import Case, CaseHistory, CaseParty, CaseUnit, Material  # noqa: F401
 from .certificate import ArchiveProof, Certificate  # noqa: F401
 from .counter import Counter  # noqa: F401
+from .job import Job  # noqa: F401
 from .institution import Institution, Operator, OperatorCertificate  # noqa: F401
 from .messaging import EmailMessage, OneTimeCode, SmsMessage  # noqa: F401
 from .nonce import UsedNonce  # noqa: F401
@@ -16,4 +17,4 @@ from .rulebook import RuleBlob, RuleVersion  # noqa: F401
 from .tax import TaxAssessment  # noqa: F401
 
 SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,
-                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog)
+                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job)

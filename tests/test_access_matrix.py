@@ -26,6 +26,7 @@ import datetime as dt
 import re
 import secrets
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -34,7 +35,7 @@ from sqlalchemy import func, select
 
 from app import roles
 from models import (Appointment, AppointmentSlot, ArchiveProof, AuditLog, Case, CaseHistory, CaseParty, CaseUnit,
-                    Certificate, Institution, Material, Mortgage, Operator, OperatorCertificate, Party, Payment,
+                    Certificate, Institution, Job, Material, Mortgage, Operator, OperatorCertificate, Party, Payment,
                     PreNotice, Right, SmsMessage, TaxAssessment, Unit)
 from tests import factories
 
@@ -116,8 +117,14 @@ def rows_of(app, bank, username, party_name, seq):
         sms = SmsMessage(phone=phone, body=f"{submitted.number} 验证码 123456", purpose="case_confirm")
         log = AuditLog(action="matrix", institution_id=inst.id, username=op.username,
                        summary=f"{draft.number} of {bank}")
-        db.session.add_all([appointment, sms, log])
+        # A finished background job of the bank's operator, its result file naming the draft (views/jobs.py).
+        job = Job(kind="batch_print", user_id=op.id, institution_id=inst.id, params={"case_ids": [draft.id]},
+                  state="done", done=1, total=1, result_path=f"jobs/matrix-{seq}/cases.pdf", result_name="cases.pdf")
+        db.session.add_all([appointment, sms, log, job])
         db.session.commit()
+        result = Path(app.config["DATA_DIR"]) / job.result_path
+        result.parent.mkdir(parents=True, exist_ok=True)
+        result.write_bytes(PDF + f"% {draft.number}\n".encode())
         folder = registration_dir(inst.id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "licence.pdf").write_bytes(PDF)
@@ -130,7 +137,7 @@ def rows_of(app, bank, username, party_name, seq):
             party=draft.parties[0].id, material=material.id, mortgage=mortgage.id, notice=notice.id,
             payment=payment.id, order=payment.order_number, cert=cert.id, cert_token=cert.token, proof_token=proof.token,
             appointment=appointment.id, slot=slot.id, sms=sms.id, log=log.id, right=right.id, register_party=party.id,
-            key=business.key, phone=phone)
+            key=business.key, phone=phone, job=job.id)
         b.markers = {  # text that identifies the bank's business on a page
             "draft case number": draft.number, "submitted case number": submitted.number,
             "official number": submitted.official_number, "mortgage proof number": mortgage.proof_number,
@@ -179,6 +186,7 @@ def snapshot(app, b):
             "pre-notice": [(n.status, n.proof_number) for n in s.scalars(select(PreNotice).where(PreNotice.id == b.notice))],
             "certificates": [(c.number, c.status) for c in
                              s.scalars(select(Certificate).where(Certificate.institution_id == b.institution))],
+            "job": [(j.state, j.result_path) for j in s.scalars(select(Job).where(Job.id == b.job))],
             "SMS to bank B's party": s.scalar(select(func.count(SmsMessage.id)).where(SmsMessage.phone == b.phone)),
         }
         s.rollback()
@@ -197,7 +205,7 @@ def _value(rule, arg, b):
                    "OperatorAdminView": b.operator, "ReviewRegistrationView": b.institution}
         return by_view.get(endpoint.split(".")[0], 1)
     return {"case_id": b.draft, "cert_id": b.cert, "material_id": b.material, "party_id": b.party, "appointment_id": b.appointment,
-            "order": b.order, "key": b.key, "version": 1, "filename": "matrix.csv", "locale": "zh",
+            "order": b.order, "job_id": b.job, "key": b.key, "version": 1, "filename": "matrix.csv", "locale": "zh",
             "group_by": "0"}.get(arg) or {
         "token": b.cert_token if "certificate" in endpoint else b.proof_token,
         "name": "licence.pdf" if endpoint.endswith(".document") else "remove",

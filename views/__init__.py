@@ -37,3 +37,4 @@ def register(appbuilder):
     proofs.register(appbuilder)  # issued certificates and proofs (业务办公 → 证书/证明)
     accounts.register(appbuilder)
     from . import rules_console; rules_console.register(appbuilder)  # noqa: E702  (configurator console, service guide)
+    from . import jobs; jobs.register(appbuilder)  # noqa: E702  (我的任务: background jobs)

@@ -2,7 +2,7 @@
 and follow one's cases (todo, done, rejected, re-apply). The case page is in desk_case.py, batch
 entry (building table, Excel) in desk_batch.py.
 """
-from flask import flash, g, make_response, redirect, request, url_for
+from flask import current_app, flash, g, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app import rulebook
+from app import jobs, rulebook
 from app.extensions import db
 from app.services import pdf
 from app.validators import ValidationFailed
@@ -20,6 +20,7 @@ from . import desk_common as dc
 from .base import posted_ids
 from .desk_case import DeskCaseView, fire_event
 from .downloads import file_response
+from .jobs import start as start_job
 
 PAGE_SIZE = 20
 
@@ -179,13 +180,12 @@ class DeskOfficeView(BaseView):
     @has_access
     def print_many(self):
         ids = posted_ids(request.form.getlist("case_id"))[:200]
-        # The scope drops other institutions' ids, so "none ticked" covers "none of mine ticked".
-        cases = db.session.scalars(select(Case).where(Case.id.in_(ids)).options(
-            selectinload(Case.units).joinedload(CaseUnit.unit), selectinload(Case.parties),
-            selectinload(Case.materials)).order_by(Case.id)).unique().all() if ids else []
+        cases = _cases_to_print(ids)
         if not cases:
             flash(_("Tick the cases to print"), "danger")
             return redirect(url_for(".todo"))
+        if len(cases) > current_app.config["JOB_PRINT_CASES"]:  # many cases: a background job with progress
+            return start_job("batch_print", {"case_ids": [c.id for c in cases]}, len(cases), url_for(".todo"))
         return file_response(pdf.case_documents([dc.case_summary(c, rulebook.for_case(c)) for c in cases]),
                              "cases.pdf")
 
@@ -194,6 +194,25 @@ class DeskOfficeView(BaseView):
     def reapply(self, case_id):
         case = dc.load_case(case_id)
         return fire_event(case, request.form, url_for("DeskCaseView.show", case_id=case.id))
+
+
+def _cases_to_print(ids):
+    # The scope drops other institutions' ids, so "none ticked" covers "none of mine ticked".
+    return db.session.scalars(select(Case).where(Case.id.in_(ids)).options(
+        selectinload(Case.units).joinedload(CaseUnit.unit), selectinload(Case.parties),
+        selectinload(Case.materials)).order_by(Case.id)).unique().all() if ids else []
+
+
+@jobs.register("batch_print", _l("Batch print"))
+def batch_print_job(job, params):
+    """The batch print of many cases (print_many above), as the submitting user: one PDF, with progress."""
+    cases = _cases_to_print(params.get("case_ids") or [])
+    if not cases:
+        raise jobs.JobFailed(_("None of the ticked cases can be printed any more"))
+    job.progress(0, len(cases))
+    data = pdf.case_documents_in_steps([dc.case_summary(c, rulebook.for_case(c)) for c in cases],
+                                       progress=job.progress)
+    return "cases.pdf", data
 
 
 def rejected_nodes():

@@ -3,19 +3,24 @@
 The file's rows are matched to the case's units by unit code; every row is validated before
 anything is written, and the whole import is one transaction.
 """
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from app import rulebook
+from app import jobs, rulebook
 from app.extensions import db
 from app.services import excel
+from models import Case, CaseUnit
+from models.base import utcnow
 
 from . import desk_common as dc
 from .desk_case import _commit
 from .downloads import XLSX, file_response
-
+from .jobs import start as start_job
 
 
 def extracted_values(business, unit, institution_id):
@@ -76,24 +81,71 @@ class DeskBatchView(BaseView):
         if upload is None or not upload.filename:
             flash(_("Choose an Excel file to import"), "danger")
             return redirect(back)
+        data = upload.read()
+        count = excel.data_rows(data)
+        if count > current_app.config["JOB_IMPORT_ROWS"]:  # a large workbook is imported by a background job
+            return start_job("excel_import", {"case_id": case.id, "filename": upload.filename[:200]}, count, back,
+                             input_data=data)
         errors = []
         try:
-            rows = excel.read_rows(business, upload.read())
+            rows = excel.read_rows(business, data)
         except excel.ExcelError as exc:
             rows, message, errors = None, str(exc), exc.errors
         if rows is not None:
-            by_code = {cu.unit.unit_code: cu for cu in case.units}
-            errors = [(r["row"], f"A ({_('Unit code')})", _("Unit %(code)s is not in this case", code=r["unit_code"]))
-                      for r in rows if r["unit_code"] not in by_code]
+            errors = _units_not_in(case, rows)
             message = _("%(n)d error(s) found; nothing was imported", n=len(errors))
         if errors or rows is None:
             db.session.rollback()
             body = render_template("desk/import_errors.html", case=case, message=message, errors=errors,
                                    appbuilder=self.appbuilder, business=business, tx=dc.tx)
             return make_response(body, 400)
-        for r in rows:
-            cu = by_code[r["unit_code"]]
-            cu.data = {**(cu.data or {}), **{k: v for k, v in r["values"].items() if v is not None}}
+        _apply(case, rows)
         if _commit(case=case, touch=True):
             flash(_("%(n)d row(s) imported", n=len(rows)), "success")
         return redirect(back)
+
+
+def _units_not_in(case, rows):
+    codes = {cu.unit.unit_code for cu in case.units}
+    return [(r["row"], f"A ({_('Unit code')})", _("Unit %(code)s is not in this case", code=r["unit_code"]))
+            for r in rows if r["unit_code"] not in codes]
+
+
+def _apply(case, rows):
+    by_code = {cu.unit.unit_code: cu for cu in case.units}
+    for r in rows:
+        cu = by_code[r["unit_code"]]
+        cu.data = {**(cu.data or {}), **{k: v for k, v in r["values"].items() if v is not None}}
+
+
+def _refused(message, errors, shown=20):
+    """The import job's failure as the user reads it: the summary, then the first bad cells."""
+    lines = [_("Row %(row)d, %(column)s: %(message)s", row=row, column=column, message=text)
+             for row, column, text in errors[:shown]]
+    if len(errors) > shown:
+        lines.append(_("... and %(n)d more", n=len(errors) - shown))
+    return "\n".join([message] + lines)
+
+
+@jobs.register("excel_import", _l("Excel import"))
+def excel_import_job(job, params):
+    """A large Excel import (import_rows above) as a job: validated whole with progress, then applied in the
+    job's one transaction, so a bad cell anywhere imports nothing."""
+    case = db.session.scalar(select(Case).where(Case.id == params.get("case_id"))
+                             .options(selectinload(Case.units).joinedload(CaseUnit.unit)))
+    if case is None:
+        raise jobs.JobFailed(_("The case was not found"))
+    business = rulebook.for_case(case)
+    if not dc.is_draft(case, business):
+        raise jobs.JobFailed(_("Only a draft can be edited"))
+    try:
+        rows = excel.read_rows(business, job.input(), progress=lambda row: job.progress(row - 2))
+    except excel.ExcelError as exc:
+        raise jobs.JobFailed(_refused(str(exc), exc.errors)) from None
+    errors = _units_not_in(case, rows)
+    if errors:
+        raise jobs.JobFailed(_refused(_("%(n)d error(s) found; nothing was imported", n=len(errors)), errors))
+    job.progress(len(rows), len(rows))  # progress is written before the rows (one writer at a time on SQLite)
+    _apply(case, rows)
+    case.updated_at = utcnow()  # bumps the version: a page opened before the import cannot overwrite it
+    return None

@@ -5,7 +5,7 @@ Every action on a draft (save, autosave, party save, upload, SMS send, confirm, 
 saves whatever the posted page holds (save_all), then does its own part: nothing typed elsewhere
 on the page is lost. Routes answer POSTs with a redirect (PRG); autosave answers JSON.
 """
-from flask import flash, g, jsonify, make_response, redirect, request, send_file, url_for
+from flask import current_app, flash, g, jsonify, make_response, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -17,8 +17,9 @@ from app.services import materials, party_confirmation, payment, pdf, verificati
 
 from . import desk_common as dc
 from .desk_form import (PENDING_PARTY, Saved, _commit, attach_generated, save_all,
-                        send_all_confirmations, send_confirmation)
+                        send_all_confirmations, send_confirmation, unconfirmed)
 from .downloads import file_response
+from .jobs import start as start_job
 
 
 def _workflow():
@@ -292,6 +293,9 @@ class DeskCaseView(BaseView):
         before = case.node
         response = fire_event(case, form, back)
         if case.node != before and business.workflow.waiting_in(case.node) is not None:
+            if len(unconfirmed(case, business)) > current_app.config["JOB_SMS_MESSAGES"]:
+                # many messages: a background job sends them, the gateway's pace does not hold this request
+                return start_job("send_confirmations", {"case_id": case.id}, len(unconfirmed(case, business)), back)
             sent, missing = send_all_confirmations(case, business)
             db.session.commit()
             _flash_sent(sent, missing)

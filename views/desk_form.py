@@ -6,12 +6,14 @@ Routes live in desk_case.py; this module holds no route.
 """
 from flask import flash
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import jobs, rulebook
 from app.extensions import db
 from app.services import excel, materials, party_confirmation, pdf, verification
 from app.validators import REGISTRY, ValidationFailed
-from models import CaseParty
+from models import Case, CaseParty
 
 from . import desk_common as dc
 
@@ -168,19 +170,47 @@ def send_confirmation(case, party):
     return party_confirmation.send(case, party)
 
 
-def send_all_confirmations(case, business):
-    """A code to every party the rules ask to confirm who has not yet: (sent, the refusals as messages)."""
+def unconfirmed(case, business):
+    """The parties the rules ask to confirm who have not yet."""
+    return [p for p in case.parties if (spec := business.form.parties.get(p.role)) is not None and spec.confirm
+            and p.confirmed_at is None]
+
+
+def send_all_confirmations(case, business, each=None):
+    """A code to every party the rules ask to confirm who has not yet: (sent, the refusals as messages).
+    each(i) is called after the i-th party (the background job commits and reports progress there)."""
     sent, refused = 0, []
-    for p in case.parties:
-        spec = business.form.parties.get(p.role)
-        if spec is None or not spec.confirm or p.confirmed_at is not None:
-            continue
+    for i, p in enumerate(unconfirmed(case, business), start=1):
         try:
             send_confirmation(case, p)
             sent += 1
         except verification.CodeError as exc:
             refused.append(str(exc))
+        if each:
+            each(i)
     return sent, refused
+
+
+@jobs.register("send_confirmations", _l("Confirmation codes by SMS"))
+def send_confirmations_job(job, params):
+    """The confirmation codes of many parties (at 提交), sent by a job so that a slow SMS gateway does not hold
+    the request. The codes are made here, never stored in the job's params. Each message is committed
+    once sent (a code that reached a phone must keep working); the refusals fail the job with their reasons."""
+    case = db.session.get(Case, params.get("case_id"))
+    if case is None:
+        raise jobs.JobFailed(_("The case was not found"))
+    business = rulebook.for_case(case)
+    total = len(unconfirmed(case, business))
+    job.progress(0, total)
+
+    def each(i):
+        db.session.commit()
+        job.progress(i, total)
+    sent, refused = send_all_confirmations(case, business, each=each)
+    if refused:
+        raise jobs.JobFailed("\n".join([_("Confirmation codes were sent to %(n)d party(ies)", n=sent)]
+                                        + list(dict.fromkeys(refused))))
+    return None
 
 
 def _commit(case, expected=None, touch=False):

@@ -7,7 +7,7 @@ document only through the verification page, with the code printed on it.
 """
 import datetime as dt
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -15,12 +15,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from app import jobs
 from app.extensions import db
 from app.services import certificates
 from models import Case, Certificate
 
 from .base import posted_ids
 from .downloads import XLSX, file_response
+from .jobs import start as start_job
 
 PAGE_SIZE = 20
 EXPORT_LIMIT = 10000
@@ -72,16 +74,17 @@ class ProofView(BaseView):
     @expose("/export.xlsx")
     @has_access
     def export(self):
-        rows = db.session.scalars(self._query().options(joinedload(Certificate.unit)).limit(EXPORT_LIMIT)).all()
-        cases = self._cases(rows)
-        obligors = certificates.obligors(list(cases))
-        headers = [_("Number"), _("Kind"), _("Verification code"), _("Location"), _("Unit code"), _("Holders"),
-                   _("Mortgagor / obligor"), _("Case number"), _("Issued at"), _("Status")]
-        data = [[c.number, certificates.KIND.get(c.kind, c.kind), certificates.verification_code(c.token),
-                 c.unit.location, c.unit.unit_code, c.holder_names, obligors.get(c.case_id, ""),
-                 cases.get(c.case_id, ""), c.issued_at.strftime("%Y-%m-%d"), certificates.STATUS.get(c.status, c.status)]
-                for c in rows]
-        return file_response(certificates.workbook(headers, data), f"proofs-{dt.date.today():%Y%m%d}.xlsx", XLSX)
+        q, kind = request.args.get("q", ""), request.args.get("kind", "")
+        query = self._query()
+        # Counted only up to the threshold: a large export becomes a job whatever its exact size.
+        limit = current_app.config["JOB_EXPORT_ROWS"]
+        many = db.session.scalar(select(func.count()).select_from(query.order_by(None).limit(limit + 1).subquery()))
+        if many > limit:
+            total = db.session.scalar(select(func.count()).select_from(
+                query.order_by(None).limit(EXPORT_LIMIT).subquery()))
+            return start_job("export_proofs", {"q": q[:200], "kind": kind[:40]}, total,
+                             url_for(".index", q=q, kind=kind))
+        return file_response(_export(q, kind), _export_name(), XLSX)
 
     @expose("/<cert_id>/pdf")
     @has_access
@@ -101,6 +104,34 @@ class ProofView(BaseView):
             return {}
         return {i: official or number for i, number, official in db.session.execute(
             select(Case.id, Case.number, Case.official_number).where(Case.id.in_(ids)))}
+
+
+def _export_name():
+    return f"proofs-{dt.date.today():%Y%m%d}.xlsx"
+
+
+def _export(q, kind, progress=None) -> bytes:
+    """The 证书/证明 list as a workbook (the signed-in user's scope), at most EXPORT_LIMIT rows."""
+    rows = db.session.scalars(certificates.search(q, kind).options(joinedload(Certificate.unit))
+                              .limit(EXPORT_LIMIT)).all()
+    cases = ProofView._cases(rows)
+    obligors = certificates.obligors(list(cases))
+    headers = [_("Number"), _("Kind"), _("Verification code"), _("Location"), _("Unit code"), _("Holders"),
+               _("Mortgagor / obligor"), _("Case number"), _("Issued at"), _("Status")]
+    data = []
+    for i, c in enumerate(rows, start=1):
+        data.append([c.number, certificates.KIND.get(c.kind, c.kind), certificates.verification_code(c.token),
+                     c.unit.location, c.unit.unit_code, c.holder_names, obligors.get(c.case_id, ""),
+                     cases.get(c.case_id, ""), c.issued_at.strftime("%Y-%m-%d"),
+                     certificates.STATUS.get(c.status, c.status)])
+        if progress and i % 500 == 0:
+            progress(i, len(rows))
+    return certificates.workbook(headers, data)
+
+
+@jobs.register("export_proofs", _l("Export of certificates and proofs"))
+def export_job(job, params):
+    return _export_name(), _export(params.get("q", ""), params.get("kind", ""), progress=job.progress)
 
 
 def register(appbuilder):

@@ -190,6 +190,21 @@ def check_container(data: bytes) -> None:
         raise ExcelError(_("The file is not an Excel workbook (.xlsx)")) from None
 
 
+def data_rows(data: bytes) -> int:
+    """How many filled data rows a workbook holds (below the two header rows); 0 when it cannot be read
+    (read_rows then says why). Decides whether an import runs in the request or as a job."""
+    try:
+        check_container(data)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # unreadable: read_rows gives the user the reason
+        return 0
+    try:
+        rows = wb.worksheets[0].iter_rows(min_row=3, values_only=True)
+        return sum(1 for row in rows if row is not None and any(v not in (None, "") for v in row))
+    finally:
+        wb.close()
+
+
 def read_rows(business, data: bytes, progress=None) -> list[dict]:
     """Validate every row; returns [{"unit_code", "row", "values"}] or raises ExcelError with all errors.
 

@@ -10,6 +10,7 @@ from io import BytesIO
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pypdf import PdfWriter
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
@@ -49,3 +50,17 @@ def case_documents(summaries, documents=("application", "materials")) -> bytes:
     knows nothing about rules or the ORM.
     """
     return render("documents.html", entries=list(summaries), documents=documents)
+
+
+def case_documents_in_steps(summaries, step=10, progress=None) -> bytes:
+    """case_documents for many cases, rendered `step` cases at a time and joined into one PDF, calling
+    progress(cases done) after each step (a batch print job shows how far it got)."""
+    summaries = list(summaries)
+    writer = PdfWriter()
+    for start in range(0, len(summaries), step):
+        writer.append(BytesIO(case_documents(summaries[start:start + step])))
+        if progress:
+            progress(min(start + step, len(summaries)))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -4,7 +4,8 @@ proxy does), spoken to over real HTTP with CSRF tokens and cookies.
 
 - a login on A is valid on B, and logout on A ends the (copied) cookie on B too;
 - failed sign-ins on A and B count towards one lockout, and the sign-in request limit is one budget;
-- case numbers taken concurrently through A and B at the start of a day are unique, with no 500.
+- case numbers taken concurrently through A and B at the start of a day are unique, with no 500;
+- a batch print started on A is run by a Celery worker through Redis, and B shows its progress and result.
 
 PostgreSQL is the throwaway cluster this module starts (initdb on a free port) or, when
 REGISTRY_TEST_DATABASE_URL points at a PostgreSQL server, a database of this module's own there.
@@ -15,6 +16,7 @@ import datetime as dt
 import glob
 import http.client
 import itertools
+import json
 import os
 import re
 import secrets
@@ -137,14 +139,21 @@ def cluster(redis_url, tmp_path_factory):  # noqa: F811 (the redis_url fixture i
                     "REGISTRY_RATELIMIT_LOGIN_ACCOUNT": "30 per minute",
                     "REGISTRY_LOCKOUT_FAILURES": str(LOCKOUT_FAILURES),
                     "REGISTRY_LOGIN_DELAY_AFTER": "3", "REGISTRY_LOGIN_DELAY_SECONDS": "1",
-                    "REGISTRY_PROXY_COUNT": "1"})  # the client address comes from the proxy's X-Forwarded-For
+                    "REGISTRY_PROXY_COUNT": "1",  # the client address comes from the proxy's X-Forwarded-For
+                    "REGISTRY_BROKER_URL": redis_url.rsplit("/", 1)[0] + "/1",  # jobs: Redis database 1
+                    "REGISTRY_JOB_PRINT_CASES": "1"})  # two cases already print as a job
         for name in ("SECRET_KEY", "JWT_SECRET_KEY", "PAYMENT_SECRET", "TAX_SECRET"):
             env[f"REGISTRY_{name}"] = secrets.token_hex(32)  # one value, both instances
         for command in (["db", "upgrade"], ["seed-demo"]):
             done = subprocess.run([str(BIN / "flask"), "--app", "run", *command], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, done.stderr[-3000:]
-        servers = []
+        servers, worker_log = [], folder / "worker.log"
+        with open(worker_log, "wb") as out:  # the documented worker command, one worker for both instances
+            worker = subprocess.Popen([str(BIN / "celery"), "-A", "app.celery_app", "worker", "--pool=solo",
+                                       "--without-heartbeat", "--without-gossip", "--without-mingle",
+                                       "--loglevel=info", "-n", f"two-instances-{os.getpid()}@localhost"],
+                                      cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             for name in ("a", "b"):
                 port, log = _free_port(), folder / f"{name}.log"
@@ -157,9 +166,16 @@ def cluster(redis_url, tmp_path_factory):  # noqa: F811 (the redis_url fixture i
             for proc, base, log in servers:
                 _wait_healthy(base, proc, log, deadline)
             engine = create_engine(database_url)
-            yield {"a": servers[0][1], "b": servers[1][1], "db": engine, "logs": [log for _, _, log in servers]}
+            yield {"a": servers[0][1], "b": servers[1][1], "db": engine, "logs": [log for _, _, log in servers],
+                   "worker": (worker, worker_log)}
             engine.dispose()
         finally:
+            worker.send_signal(signal.SIGQUIT)  # cold shutdown: nothing is left to finish
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(10)
             for proc, _, _ in servers:
                 proc.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: nothing is left to finish
             for proc, _, _ in servers:
@@ -392,3 +408,40 @@ def test_case_numbers_taken_concurrently_through_a_and_b_are_unique_without_a_50
     for log in cluster["logs"]:  # neither instance answered a 500 or logged a traceback
         written = log.read_text(errors="replace")
         assert '" 500 ' not in written and "Traceback" not in written, written[-3000:]
+
+
+def test_a_batch_print_started_on_a_is_run_by_the_worker_and_followed_on_b(cluster):
+    a, b = cluster["a"], cluster["b"]
+    worker, worker_log = cluster["worker"]
+    browser = Browser(new_ip())
+    status, landed = sign_in(browser, a, "bank_a_op")
+    assert status == 302 and signed_in(landed)
+    with cluster["db"].connect() as conn:
+        ids = conn.execute(text("SELECT c.id FROM case_file c JOIN ab_user u ON u.institution_id = c.institution_id "
+                                "WHERE u.username = 'bank_a_op' ORDER BY c.id LIMIT 3")).scalars().all()
+    assert len(ids) == 3, ids
+    status, headers, page = browser.post(a, "/desk/office/print", {"case_id": [str(i) for i in ids]},
+                                         "/desk/office/todo")
+    assert status == 302 and re.search(r"/jobs/(\d+)$", headers["Location"]), (status, page[:500])
+    job_id = int(re.search(r"/jobs/(\d+)$", headers["Location"]).group(1))
+    deadline, seen = time.monotonic() + 90, []
+    while True:  # B's status endpoint, polled as the page's script does
+        status, page = browser.get(b, f"/jobs/{job_id}/status")
+        assert status == 200, (status, page[:300])
+        job = json.loads(page)
+        seen.append((job["done"], job["total"]))
+        if job["finished"]:
+            break
+        assert worker.poll() is None, worker_log.read_text(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, (job, worker_log.read_text(errors="replace")[-3000:])
+        time.sleep(0.2)
+    assert job["state"] == "done" and job["state_label"] == "已完成" and (job["done"], job["total"]) == (3, 3), job
+    assert f"registry job {job_id} ended" in worker_log.read_text(errors="replace")  # the worker ran it, not A
+    status, page = browser.get(b, f"/jobs/{job_id}")  # the job page on B, in Chinese, with the result link
+    assert status == 200 and "已完成" in page and job["result_url"] in page
+    conn = http.client.HTTPConnection(*urllib.parse.urlsplit(b).netloc.split(":"), timeout=60)
+    conn.request("GET", job["result_url"], headers={"X-Forwarded-For": browser.ip, "Cookie": "; ".join(
+        f"{k}={v}" for k, v in browser.cookies.items())})
+    response = conn.getresponse()
+    assert response.status == 200 and response.read()[:4] == b"%PDF"
+    conn.close()

@@ -1,7 +1,7 @@
 """background jobs (batch print, large imports and exports, SMS)
 
 Revision ID: 7b0b5a1e2c3d
-Revises: 5ea4c81d0e7a
+Revises: e1a9b0c7d5f2
 Create Date: 2026-12-02 00:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7b0b5a1e2c3d'
-down_revision = '5ea4c81d0e7a'
+down_revision = "e1a9b0c7d5f2"
 branch_labels = None
 depends_on = None
 

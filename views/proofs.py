@@ -12,9 +12,10 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app import paging
 from app.extensions import db
 from app.services import certificates
 from models import Case, Certificate
@@ -56,15 +57,15 @@ class ProofView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        page = max(0, request.args.get("page", 0, type=int))
-        q = self._query()
-        total = db.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
-        rows = db.session.scalars(q.options(joinedload(Certificate.unit)).limit(PAGE_SIZE)
-                                  .offset(page * PAGE_SIZE)).all()
+        # Newest first, one keyset page (app/paging.py), the count capped.
+        page = paging.paginate(self._query(), Certificate.issued_at, "desc",
+                               lambda q: db.session.scalars(q.options(joinedload(Certificate.unit))).all(),
+                               key="proofs", size=PAGE_SIZE)
+        rows = page.rows
         cases = self._cases(rows)
         obligors = certificates.obligors(list(cases))
-        return self.render_template("proofs/index.html", rows=rows, total=total, page=page,
-                                    pages=max(1, -(-total // PAGE_SIZE)), q=request.args.get("q", ""),
+        return self.render_template("proofs/index.html", rows=rows, total=page.total, pager=page,
+                                    q=request.args.get("q", ""),
                                     kind=request.args.get("kind", ""), kinds=certificates.KIND,
                                     statuses=certificates.STATUS, cases=cases, obligors=obligors,
                                     code=certificates.verification_code)

@@ -150,3 +150,7 @@ REGISTRY_LOGIN_KNOWN_SOURCE_DAYS = env("LOGIN_KNOWN_SOURCE_DAYS", 90)
 # per file and deleted this many days after the registration is rejected (purge-rejected-files).
 REGISTRATION_MAX_MB = env("REGISTRATION_MAX_MB", 10)
 REJECTED_FILES_DAYS = env("REJECTED_FILES_DAYS", 30)
+
+# Lists (app/paging.py): a list's count is exact up to this many rows, then shown as "共 10,000+ 条";
+# the count reads at most this many + 1 index entries, whatever the register's size.
+REGISTRY_LIST_COUNT_CAP = env("LIST_COUNT_CAP", 10000)

@@ -134,6 +134,15 @@ def make_cursor(key, order, row_value, row_id):
     return _serializer().dumps([key, order, _encode_value(row_value), row_id])
 
 
+def cursor_for(key, column, direction, row):
+    """The cursor of `row` in the list `key` ordered by `column` `direction` (the pager's, a bench's)."""
+    return make_cursor(key, _order_name(column, direction), getattr(row, column.key), row.id)
+
+
+def _order_name(column, direction):
+    return f"{column.key}.{direction}"
+
+
 def read_cursor(key, order):
     """("after"|"before", value, id) from the request's cursor, or None for the first page. A cursor
     that is not ours is a 400 with a sentence; one made for another order or list (the sort header's
@@ -168,8 +177,7 @@ def paginate(query, column, direction, fetch, *, key, size, tiebreak=None, count
     tiebreak = tiebreak if tiebreak is not None else _id_of(column)
     if nullable is None:
         nullable = any(c.nullable for c in column.property.columns)
-    order_name = f"{column.key}.{direction}"
-    cursor = read_cursor(key, order_name)
+    cursor = read_cursor(key, _order_name(column, direction))
     which, value, row_id = cursor or ("after", None, None)
     forward = direction if which == "after" else ("desc" if direction == "asc" else "asc")
     rows = _seek(query, column, tiebreak, forward, None if cursor is None else (value, row_id), size + 1,
@@ -183,9 +191,9 @@ def paginate(query, column, direction, fetch, *, key, size, tiebreak=None, count
         first, last = rows[0], rows[-1]
         ahead, behind = (more, cursor is not None) if which == "after" else (True, more)
         if ahead:
-            page.next_cursor = make_cursor(key, order_name, getattr(last, column.key), last.id)
+            page.next_cursor = cursor_for(key, column, direction, last)
         if behind:
-            page.prev_cursor = make_cursor(key, order_name, getattr(first, column.key), first.id)
+            page.prev_cursor = cursor_for(key, column, direction, first)
     page.total = total if total is not None else capped_count(query) if count else None
     return page
 

@@ -3,7 +3,7 @@
 A page is the next `size` rows in the list's order (its sort column, then the id as tiebreaker) after
 the last row of the page before: the link carries that row's key as a signed cursor (`?after=`, or
 `?before=` for the page before), and the query seeks to it through the index that serves the order
-instead of counting and skipping rows (OFFSET). A count reads at most LIST_COUNT_CAP + 1 rows:
+instead of counting and skipping rows (OFFSET). A count reads at most REGISTRY_LIST_COUNT_CAP + 1 rows:
 "共 10,000+ 条" beyond it.
 
 NULLs: a nullable sort column's NULLs come where the database puts them (SQLite: below every value,
@@ -119,6 +119,8 @@ def _encode_value(v):
         return ["t", v.isoformat()]
     if isinstance(v, dt.date):
         return ["d", v.isoformat()]
+    if isinstance(v, dt.time):
+        return ["h", v.isoformat()]
     if isinstance(v, Decimal):
         return ["n", str(v)]
     return ["v", v]  # str, int, float, bool, None: JSON as they are
@@ -126,7 +128,8 @@ def _encode_value(v):
 
 def _decode_value(tagged):
     kind, raw = tagged
-    return {"t": dt.datetime.fromisoformat, "d": dt.date.fromisoformat, "n": Decimal}.get(kind, lambda x: x)(raw) \
+    return {"t": dt.datetime.fromisoformat, "d": dt.date.fromisoformat, "h": dt.time.fromisoformat,
+            "n": Decimal}.get(kind, lambda x: x)(raw) \
         if raw is not None else None
 
 

@@ -211,3 +211,16 @@ def test_a_page_size_from_the_url_is_held_between_one_and_a_hundred_rows(client,
     html = client.get("/caseview/list/?psize_CaseView=30").get_data(as_text=True)
     assert len(_numbers(html, [f"PGTODO{i:04d}" for i in range(N_TODO)] + [f"PGWAIT{i:04d}" for i in range(N_WAITING)])) == 30
     assert client.get("/caseview/list/?psize_CaseView=100000").status_code == 200
+
+
+def test_a_cursor_carries_each_kind_of_sort_value_unchanged(app):
+    from decimal import Decimal
+
+    from app import paging
+    values = [dt.datetime(2026, 12, 1, 9, 30, 0, 123456), dt.date(2026, 12, 1), dt.time(9, 30), Decimal("90.25"),
+              "湘(2026)长沙市不动产权第0000001号", 7, 2.5, True, None]
+    for value in values:
+        with app.app_context():
+            cursor = paging.make_cursor("UnitView", "area.asc", value, 42)
+        with app.test_request_context(f"/unitview/list/?after={cursor}"):
+            assert paging.read_cursor("UnitView", "area.asc") == ("after", value, 42), value

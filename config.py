@@ -159,3 +159,7 @@ JOB_IMPORT_ROWS = env("JOB_IMPORT_ROWS", 500)     # Excel import rows
 JOB_EXPORT_ROWS = env("JOB_EXPORT_ROWS", 5000)    # rows of an export
 JOB_PRINT_CASES = env("JOB_PRINT_CASES", 10)      # cases in one batch print
 JOB_SMS_MESSAGES = env("JOB_SMS_MESSAGES", 5)     # SMS sent by one action (the party confirmations at 提交)
+
+# Lists (app/paging.py): a list's count is exact up to this many rows, then shown as "共 10,000+ 条";
+# the count reads at most this many + 1 index entries, whatever the register's size.
+REGISTRY_LIST_COUNT_CAP = env("LIST_COUNT_CAP", 10000)

@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
+from app.paging import BAD_ORDER, BadListLink
+
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # every id column is an INTEGER: 32 bits on PostgreSQL (a larger value is a DataError there)
 
@@ -66,7 +68,7 @@ def _list_arguments():
         if arg.startswith("_oc_"):
             view = getattr(current_app.view_functions.get(request.endpoint or ""), "__self__", None)
             if view is None or value not in (getattr(view, "order_columns", None) or ()):
-                abort(400)
+                raise BadListLink(BAD_ORDER)
 
 
 def error_page(exc):
@@ -74,6 +76,7 @@ def error_page(exc):
     title, text = PAGES.get(code) or PAGES[400 if code < 500 else 500]
     if code == 400 and "CSRF" in (getattr(exc, "description", "") or ""):
         text = CSRF_EXPIRED
+    text = getattr(exc, "page_text", None) or text  # a 400 that says what was wrong (app/paging.py)
     if request.path.startswith("/api/"):
         response = jsonify(message=str(text))
     else:

@@ -56,10 +56,11 @@ def main():
         right = db.session.scalar(select(Right).limit(1))
         lookup = (f"/desk/apply/mortgage_first/?certificate_number={right.certificate_number}"
                   f"&holder_id_number={right.holders[0].party.id_number}")
+        deep_cases, deep_queue = _deep_cursors(db, Case, Operator, select)
     pages = {
-        "bank_a_op": ["/", "/caseview/list/", "/caseview/list/?page_CaseView=200", "/mortgageview/list/",
+        "bank_a_op": ["/", "/caseview/list/", f"/caseview/list/?after={deep_cases}", "/mortgageview/list/",
                       "/desk/office/todo", "/desk/office/done", f"/desk/case/{sample.id}/", lookup],
-        "reviewer": ["/", "/review/", "/review/?node=pre_review&page=50", "/unitview/list/",
+        "reviewer": ["/", "/review/", f"/review/?node=pre_review&after={deep_queue}", "/unitview/list/",
                      "/unitview/list/?_flt_0_location=麓山", "/caseview/list/"],
         "public": ["/public/progress", "/appointments/"],
     }
@@ -83,9 +84,23 @@ def main():
                 from collections import Counter
                 for sql, n in Counter(statements).most_common(6):
                     print(f"      {n:>3} × {sql}")
-            print(f"{user:<12}{url[:41]:<42}{statistics.median(times):>10.1f}{times[int(len(times) * .9) - 1]:>9.1f}"
+            shown = url.split("after=")[0] + "after=<deep>" if "after=" in url else url
+            print(f"{user:<12}{shown[:41]:<42}{statistics.median(times):>10.1f}{times[int(len(times) * .9) - 1]:>9.1f}"
                   f"{max(counts):>6}")
         client.post("/logout/")  # signing out is a POST
+
+
+def _deep_cursors(db, Case, Operator, select):
+    """The pager's cursors 4,000 rows down bank_a_op's case list (its page 201) and 1,000 rows down the
+    pre-review queue (page 51): what 下一页 links to that deep, reached by an index seek."""
+    from app import paging
+    op = db.session.scalar(select(Operator).where(Operator.username == "bank_a_op"))
+    case = db.session.scalar(select(Case).where(Case.institution_id == op.institution_id)
+                             .order_by(Case.updated_at.desc(), Case.id.desc()).offset(3999).limit(1))
+    waiting = db.session.scalar(select(Case).where(Case.executor_role == "RegistryReviewer", Case.node == "pre_review")
+                                .order_by(Case.submitted_at, Case.id).offset(999).limit(1))
+    return (paging.cursor_for("CaseView", Case.updated_at, "desc", case),
+            paging.cursor_for("review-pre_review", Case.submitted_at, "asc", waiting))
 
 
 def _bulk(db, args, Building, Parcel, Unit, Case, CaseUnit, Operator, insert, select):

@@ -22,9 +22,11 @@ class Case(Audited, InstitutionOwned, Timestamps, Model):
         Index("ix_case_file_institution_submitted", "institution_id", "submitted_at"),  # /pay/ of an institution
         Index("ix_case_file_institution_created", "institution_id", "created_at"),  # the workbench's monthly volume
         Index("ix_case_file_created_at", "created_at"),  # the workbench's monthly volume, unconfined
-        Index("ix_case_file_executor_updated", "executor_id", "updated_at"),  # 待办
-        Index("ix_case_file_applicant_submitted", "applicant_id", "submitted_at"),  # 已办
-        Index("ix_case_file_applicant_updated", "applicant_id", "updated_at"),  # 已驳回
+        # 待办, 已办, 已驳回: filter and order first; the institution last, so that the scope's
+        # "institution_id = ?" and the capped count read the index alone (app/paging.py)
+        Index("ix_case_file_executor_updated", "executor_id", "updated_at", "institution_id"),  # 待办
+        Index("ix_case_file_applicant_submitted", "applicant_id", "submitted_at", "institution_id"),  # 已办
+        Index("ix_case_file_applicant_updated", "applicant_id", "updated_at", "institution_id"),  # 已驳回
         Index("ix_case_file_queue", "executor_role", "submitted_at", "id"),  # the review queue
         Index("ix_case_file_queue_node", "executor_role", "node", "submitted_at", "id"),  # one review queue tab
     )
@@ -63,9 +65,11 @@ class _CaseChild:
 
     @classmethod
     def scope_clause(cls, institution_id):
-        from sqlalchemy import select
+        """EXISTS of the row's own case in the institution: one primary-key look-up per row read, where
+        "case_id IN (every case id of the institution)" built that whole list first (50,000 ids: ~100 ms)."""
+        from sqlalchemy import exists
 
-        return cls.case_id.in_(select(Case.id).where(Case.institution_id == institution_id))
+        return exists().where(Case.id == cls.case_id, Case.institution_id == institution_id)
 
 
 class CaseUnit(_CaseChild, Audited, Model):

@@ -7,10 +7,10 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import jobs, rulebook
+from app import jobs, paging, rulebook
 from app.extensions import db
 from app.services import pdf
 from app.validators import ValidationFailed
@@ -129,12 +129,9 @@ def _institution_id():
     return getattr(g.user, "institution_id", None)
 
 
-def _page_of(query, page):
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.options(selectinload(Case.units).joinedload(CaseUnit.unit),
-                                            selectinload(Case.parties))
-                              .limit(PAGE_SIZE).offset(page * PAGE_SIZE)).unique().all()
-    return rows, total
+def _fetch_cases(query):
+    return db.session.scalars(query.options(selectinload(Case.units).joinedload(CaseUnit.unit),
+                                            selectinload(Case.parties))).unique().all()
 
 
 class DeskOfficeView(BaseView):
@@ -142,9 +139,10 @@ class DeskOfficeView(BaseView):
     route_base = "/desk/office"
     default_view = "todo"
 
-    def _list(self, which, query, title):
-        page = max(0, request.args.get("page", 0, type=int))
-        rows, total = _page_of(query, page)
+    def _list(self, which, query, order, title):
+        """One keyset page of my cases (app/paging.py), newest first by `order` (never NULL in these lists)."""
+        page = paging.paginate(query, order, "desc", _fetch_cases, key=which, size=PAGE_SIZE, nullable=False)
+        rows = page.rows
         rejections = {}
         if which == "rejected" and rows:
             # The latest rejection of each listed case, in one query.
@@ -152,29 +150,28 @@ class DeskOfficeView(BaseView):
                     CaseHistory.case_id.in_([c.id for c in rows]), CaseHistory.reject_type.is_not(None))
                     .order_by(CaseHistory.id)):
                 rejections[h.case_id] = h
-        return self.render_template("desk/office.html", which=which, title=title, cases=rows, total=total,
-                                    page=page, pages=max(1, -(-total // PAGE_SIZE)), rejections=rejections,
+        return self.render_template("desk/office.html", which=which, title=title, cases=rows, pager=page,
+                                    total=page.total, rejections=rejections,
                                     info=_case_info, tx=dc.tx, reject_label=dc.reject_label)
 
     @expose("/todo")
     @has_access
     def todo(self):
-        q = select(Case).where(Case.executor_id == g.user.id).order_by(Case.updated_at.desc())
-        return self._list("todo", q, _("Todo"))
+        q = select(Case).where(Case.executor_id == g.user.id)
+        return self._list("todo", q, Case.updated_at, _("Todo"))
 
     @expose("/done")
     @has_access
     def done(self):
-        q = select(Case).where(Case.applicant_id == g.user.id, Case.submitted_at.is_not(None)) \
-            .order_by(Case.submitted_at.desc())
-        return self._list("done", q, _("Done"))
+        q = select(Case).where(Case.applicant_id == g.user.id, Case.submitted_at.is_not(None))
+        return self._list("done", q, Case.submitted_at, _("Done"))
 
     @expose("/rejected")
     @has_access
     def rejected(self):
         nodes = rejected_nodes()
-        q = select(Case).where(Case.applicant_id == g.user.id, Case.node.in_(nodes)).order_by(Case.updated_at.desc())
-        return self._list("rejected", q, _("Rejected"))
+        q = select(Case).where(Case.applicant_id == g.user.id, Case.node.in_(nodes))
+        return self._list("rejected", q, Case.updated_at, _("Rejected"))
 
     @expose("/print", methods=["POST"])
     @has_access

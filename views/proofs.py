@@ -12,10 +12,10 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app import jobs
+from app import jobs, paging
 from app.extensions import db
 from app.services import certificates
 from models import Case, Certificate
@@ -58,15 +58,15 @@ class ProofView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        page = max(0, request.args.get("page", 0, type=int))
-        q = self._query()
-        total = db.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
-        rows = db.session.scalars(q.options(joinedload(Certificate.unit)).limit(PAGE_SIZE)
-                                  .offset(page * PAGE_SIZE)).all()
+        # Newest first, one keyset page (app/paging.py), the count capped.
+        page = paging.paginate(self._query(), Certificate.issued_at, "desc",
+                               lambda q: db.session.scalars(q.options(joinedload(Certificate.unit))).all(),
+                               key="proofs", size=PAGE_SIZE)
+        rows = page.rows
         cases = self._cases(rows)
         obligors = certificates.obligors(list(cases))
-        return self.render_template("proofs/index.html", rows=rows, total=total, page=page,
-                                    pages=max(1, -(-total // PAGE_SIZE)), q=request.args.get("q", ""),
+        return self.render_template("proofs/index.html", rows=rows, total=page.total, pager=page,
+                                    q=request.args.get("q", ""),
                                     kind=request.args.get("kind", ""), kinds=certificates.KIND,
                                     statuses=certificates.STATUS, cases=cases, obligors=obligors,
                                     code=certificates.verification_code)
@@ -78,10 +78,8 @@ class ProofView(BaseView):
         query = self._query()
         # Counted only up to the threshold: a large export becomes a job whatever its exact size.
         limit = current_app.config["JOB_EXPORT_ROWS"]
-        many = db.session.scalar(select(func.count()).select_from(query.order_by(None).limit(limit + 1).subquery()))
-        if many > limit:
-            total = db.session.scalar(select(func.count()).select_from(
-                query.order_by(None).limit(EXPORT_LIMIT).subquery()))
+        if paging.capped_count(query, limit).capped:
+            total = int(paging.capped_count(query, EXPORT_LIMIT))
             return start_job("export_proofs", {"q": q[:200], "kind": kind[:40]}, total,
                              url_for(".index", q=q, kind=kind))
         return file_response(_export(q, kind), _export_name(), XLSX)

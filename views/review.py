@@ -8,10 +8,10 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import rulebook
+from app import paging, rulebook
 from app.extensions import db
 from models import Case, CaseUnit
 
@@ -40,11 +40,18 @@ def waiting_cases(nodes):
 
 def reviewer_queues():
     """[(node, label, count)] of the registry's queues: the ONE count behind the queue tabs and the
-    reviewer's workbench, so the two can never disagree."""
+    reviewer's workbench, so the two can never disagree. Each count is capped (app/paging.py), all
+    of them in one statement."""
     nodes = reviewer_nodes()
-    counts = dict(db.session.execute(select(Case.node, func.count()).where(
-        Case.executor_role == REVIEWER_ROLE, Case.node.in_([n for n, _label in nodes])).group_by(Case.node)).all())
-    return [(node, label, counts.get(node, 0)) for node, label in nodes]
+    counts = paging.capped_counts([waiting_cases([node]) for node, _label in nodes])
+    return [(node, label, count) for (node, label), count in zip(nodes, counts)]
+
+
+def _fetch_queue(query):
+    """Units, payments and tax assessments of the whole page in one query each (no query per row)."""
+    return db.session.scalars(query.options(selectinload(Case.units).joinedload(CaseUnit.unit),
+                                            selectinload(Case.payments), selectinload(Case.tax_assessments))
+                              ).unique().all()
 
 
 def fee_status(case):
@@ -76,15 +83,11 @@ class ReviewView(BaseView):
         nodes = [(n, label) for n, label, _count in queues]
         counts = {n: count for n, _label, count in queues}
         node = request.args.get("node") or (nodes[0][0] if nodes else "")
-        page = max(0, request.args.get("page", 0, type=int))
-        total = counts.get(node, 0)  # the badge's own count: the tab and its list never disagree
-        # Units, payments and tax assessments of the whole page in one query each (no query per row).
-        cases = db.session.scalars(
-            waiting_cases([node]).options(selectinload(Case.units).joinedload(CaseUnit.unit),
-                                          selectinload(Case.payments), selectinload(Case.tax_assessments))
-            .limit(PAGE_SIZE).offset(page * PAGE_SIZE)).unique().all()
-        return self.render_template("review/queue.html", nodes=nodes, node=node, cases=cases, total=total,
-                                    page=page, pages=max(1, -(-total // PAGE_SIZE)), counts=counts,
+        # One keyset page (app/paging.py); the badge's own count: the tab and its list never disagree.
+        page = paging.paginate(waiting_cases([node]), Case.submitted_at, "asc", _fetch_queue, key=f"review-{node}",
+                               size=PAGE_SIZE, total=counts.get(node, paging.Count(0, 0)))
+        return self.render_template("review/queue.html", nodes=nodes, node=node, cases=page.rows, pager=page,
+                                    total=page.total, counts=counts,
                                     business_of=rulebook.for_case, tx=dc.tx, fees=fee_status, tax=dc.tax_status)
 
     @expose("/case/<int:case_id>/")

@@ -65,7 +65,9 @@ class _CaseChild:
     def scope_clause(cls, institution_id):
         from sqlalchemy import select
 
-        return cls.case_id.in_(select(Case.id).where(Case.institution_id == institution_id))
+        # Correlated (EXISTS on the row's own case, a primary-key look-up), not `case_id IN (every case of
+        # the institution)`, which SQLite builds as a list of all of them for each query.
+        return select(Case.id).where(Case.id == cls.case_id, Case.institution_id == institution_id).exists()
 
 
 class CaseUnit(_CaseChild, Audited, Model):

@@ -166,6 +166,10 @@ def _insert(db, table, rows):
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         import json
+        # COPY skips the models' Python-side defaults (created_at ...): fill them in as the ORM would.
+        defaults = {c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)
+                    for c in table.columns if c.default is not None and c.name not in rows[0]}
+        rows = [{**defaults, **row} for row in rows] if defaults else rows
         columns = list(rows[0])
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN') as copy:

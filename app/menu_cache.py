@@ -9,7 +9,7 @@ A user holding a role kept in the database (FAB's Admin: its permissions can be 
 by another instance too) gets the menu rendered afresh each time, as before. So does a request
 carrying an API token (FAB's JWT user): only cookie sessions and visitors are cached.
 """
-from flask import current_app, render_template_string, request
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup

@@ -8,13 +8,13 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from app import rulebook
 from app.extensions import db
 from app.services import pdf
 from app.validators import ValidationFailed
-from models import Case, CaseHistory, CaseUnit
+from models import Case, CaseHistory, CaseUnit, Unit
 
 from . import desk_common as dc
 from .base import posted_ids
@@ -128,10 +128,15 @@ def _institution_id():
     return getattr(g.user, "institution_id", None)
 
 
+# What a desk list shows of each case: its units' 坐落 and its parties, loaded with the page; not the
+# institution, applicant, building and parcel the models join by default (none is shown here).
+LIST_LOADS = (lazyload(Case.institution), lazyload(Case.applicant),
+              selectinload(Case.units).joinedload(CaseUnit.unit).lazyload(Unit.building), selectinload(Case.parties))
+
+
 def _page_of(query, page):
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.options(selectinload(Case.units).joinedload(CaseUnit.unit),
-                                            selectinload(Case.parties))
+    rows = db.session.scalars(query.options(*LIST_LOADS)
                               .limit(PAGE_SIZE).offset(page * PAGE_SIZE)).unique().all()
     return rows, total
 

@@ -29,12 +29,11 @@ def menu_html(menu):
 
 def _key(sm):
     if current_user.is_authenticated:
-        roles = sm.get_user_roles(current_user)
+        names = tuple(sorted({r.name for r in sm.get_user_roles(current_user)}))
     elif request.headers.get("Authorization"):
         return None
     else:
-        roles = [sm.get_public_role()]
-    names = tuple(sorted({r.name for r in roles}))
+        names = (sm.auth_role_public,)  # by its configured name: FAB's get_public_role() is a query
     if not names or any(name not in sm.builtin_roles for name in names):
         return None
     return names, str(get_locale()), request.script_root

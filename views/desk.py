@@ -213,13 +213,24 @@ def rejected_nodes():
 
 def _case_info(case):
     business = rulebook.for_case(case)
-    confirm_roles = {role for role, spec in business.form.parties.items() if spec.confirm}
-    return {"business": dc.tx(business.name), "node": dc.state_label(business, case.node),
-            "units": ", ".join(cu.unit.location for cu in case.units[:2]) + ("…" if len(case.units) > 2 else ""),
-            "confirm": [p for p in case.parties if p.role in confirm_roles],
-            "reapply": [t for t in business.workflow.transitions if case.node in t.from_ and t.event != "cancel"
+    same = _per_business_and_node(business, case.node)
+    return {**same, "units": ", ".join(cu.unit.location for cu in case.units[:2]) + ("…" if len(case.units) > 2 else ""),
+            "confirm": [p for p in case.parties if p.role in same["confirm_roles"]]}
+
+
+def _per_business_and_node(business, node):
+    """What a list row shows that depends only on its rules version and node: worked out once per
+    request for each pair, not for each of the page's rows."""
+    memo = g.setdefault("_desk_rows", {})
+    key = (id(business), node)  # the Business objects live at least as long as the request
+    if key not in memo:
+        memo[key] = {
+            "business": dc.tx(business.name), "node": dc.state_label(business, node),
+            "confirm_roles": {role for role, spec in business.form.parties.items() if spec.confirm},
+            "reapply": [t for t in business.workflow.transitions if node in t.from_ and t.event != "cancel"
                         and not t.requires_reject_type and "InstitutionOperator" in t.roles],
             "state_label": lambda n: dc.state_label(business, n)}
+    return memo[key]
 
 
 APPLY, OFFICE = "Apply", "Office"

@@ -31,11 +31,12 @@ def _progress(number: str, id_number: str):
     return case if party else None
 
 
-def _business_name(key):
+def _business_name(case):
+    """The business as the case's own rules version names it (cached per version: no query)."""
     try:
-        return rulebook.get(key).display_name
+        return rulebook.for_case(case).display_name
     except Exception:  # a retired business type still shows its key
-        return key
+        return case.business_key
 
 
 class PublicServiceView(BaseView):
@@ -52,7 +53,7 @@ class PublicServiceView(BaseView):
                 flash(_("No case matches that number and ID number"), "warning")
             else:
                 history = case.history
-        business = _business_name(case.business_key) if case else None
+        business = _business_name(case) if case else None
         node = _node_label(case) if case else None
         return self.render_template("public/progress.html", case=case, history=history, business=business,
                                     node=node, action_label=_action_labeller(case))

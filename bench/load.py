@@ -104,7 +104,7 @@ def main():
         print(f"{'page':<18}{'app req/s':>10}{'ceiling':>9}{'ratio':>7}{'app p50/p95 ms':>16}"
               f"{'ceiling p50/p95':>17}{'SQL':>5}")
         for name, a, c, n in rows:
-            print(f"{name:<18}{a.rate:>10.0f}{c.rate:>9.0f}{a.rate / c.rate:>7.2f}{a.p50:>9.1f}/{a.p95:<6.1f}"
+            print(f"{name:<18}{a.rate:>10.1f}{c.rate:>9.1f}{a.rate / c.rate:>7.2f}{a.p50:>9.1f}/{a.p95:<6.1f}"
                   f"{c.p50:>10.1f}/{c.p95:<6.1f}{n:>5}")
 
 
@@ -146,7 +146,7 @@ def run(url, pages, args):
                 order = [(a, app.port, path, headers), (c, ceiling.port, ceiling_path, {})]
                 for tally, port, p, h in (order if r % 2 == 0 else order[::-1]):
                     tally.add(*drive(port, p, h, args.seconds, args.threads))
-            print(f"  {name}: app {a.rate:.0f} req/s, ceiling {c.rate:.0f} req/s, ratio {a.rate / c.rate:.2f}",
+            print(f"  {name}: app {a.rate:.1f} req/s, ceiling {c.rate:.1f} req/s, ratio {a.rate / c.rate:.2f}",
                   flush=True)
             rows.append((name, a, c, len(queries[name])))
         return rows

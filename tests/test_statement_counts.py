@@ -1,4 +1,4 @@
-"""The busiest pages send a fixed number of SQL statements (at most 10) whatever the register's size.
+"""The busiest pages send a fixed number of SQL statements (at most 8) whatever the register's size.
 
 Each page is requested twice per data size: a warm-up (rules and templates compile once per process)
 and a counted request, counting every statement on the engine ("before_cursor_execute"). The counts

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup i18n db run serve test test-postgres bench clean
+.PHONY: setup i18n db run serve test test-postgres bench bench-load clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,10 @@ test-postgres: setup
 
 bench: db
 	REGISTRY_SANDBOX=1 REGISTRY_DEMO=1 $(BIN)/python bench/pages.py
+
+# Throughput under load against the same-SQL ceiling (README, Speed); seeds 1M units / 200k cases once.
+bench-load: setup
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) instance

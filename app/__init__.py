@@ -125,6 +125,9 @@ def create_app(test_config=None):
                 if not (_INTEGER.fullmatch(value) and smallest <= int(value) < 2**31):
                     abort(400)
 
+    from app import menu_cache, translations_memo
+    menu_cache.install(app)  # the navbar's menu rendered once per roles and language
+    translations_memo.install()  # the request's catalogue looked up once per request
     from app import health
     app.register_blueprint(health.bp)
     from app import cli  # noqa: E402

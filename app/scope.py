@@ -4,6 +4,8 @@ Institution roles (app/roles.py) get g.institution_scope set at the start of eac
 ORM SELECT then carries each scoped model's scope_clause, and a flush refuses to write a row owned
 by another institution. Views need not (and must not) filter by institution themselves.
 """
+from functools import lru_cache
+
 from flask import g, has_request_context
 from flask_login import current_user
 from sqlalchemy import event, true
@@ -38,9 +40,13 @@ def install(app):
         iid = current_scope()
         if iid is None or not state.is_select or state.execution_options.get("skip_scope"):
             return
-        state.statement = state.statement.options(
-            *(with_loader_criteria(m, m.scope_clause(iid), include_aliases=True) for m in SCOPED_MODELS)
-        )
+        state.statement = state.statement.options(*_criteria(iid))
+
+    @lru_cache(maxsize=4096)
+    def _criteria(iid):
+        """The options confining a statement to one institution: the same for every statement of every
+        request of that institution, so built once (building them was a tenth of a list page's time)."""
+        return tuple(with_loader_criteria(m, m.scope_clause(iid), include_aliases=True) for m in SCOPED_MODELS)
 
     @event.listens_for(Session, "before_flush")
     def _refuse_foreign_writes(session, flush_context, instances):

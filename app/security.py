@@ -19,8 +19,9 @@ from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordView, UserDBModelView
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
@@ -277,8 +278,21 @@ class RegistrySecurityManager(SecurityManager):
         """Every existing session of this user stops working at its next request."""
         user.session_nonce = secrets.token_hex(16)
 
+    def _has_access_builtin_roles(self, role, permission_name, view_name):
+        """Builtin roles are configuration (app/roles.py), fixed for the process's life: match their
+        regular expressions once per (role, permission, view), not on every check of every page."""
+        cache = self.__dict__.setdefault("_builtin_access", {})
+        key = (role.name, permission_name, view_name)
+        allowed = cache.get(key)
+        if allowed is None:
+            allowed = cache[key] = super()._has_access_builtin_roles(role, permission_name, view_name)
+        return allowed
+
     def load_user(self, pk):
-        user = self.get_user_by_id(int(pk))
+        # Every request loads the signed-in user: with roles and groups in the same statement (FAB's
+        # permission checks read both), not three.
+        user = self.session.scalars(select(Operator).where(Operator.id == int(pk)).options(
+            joinedload(Operator.roles), joinedload(Operator.groups))).unique().first()
         if not user or not user.is_active or user.status == "departed":
             return None
         nonce = session.get(SESSION_NONCE_KEY)

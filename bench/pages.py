@@ -30,11 +30,11 @@ def main():
     os.environ["REGISTRY_DATABASE_URL"] = args.url
 
     from flask_migrate import upgrade
-    from sqlalchemy import event, insert, select
+    from sqlalchemy import event, select
 
     from app import create_app, demo, sync_security
     from app.extensions import db
-    from models import Building, Case, CaseUnit, Operator, Parcel, Right, Unit
+    from models import Case, Operator, Right
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.url, "WTF_CSRF_ENABLED": False})
     with app.app_context():
@@ -43,7 +43,7 @@ def main():
     with app.app_context():
         demo.seed()
         t0 = time.perf_counter()
-        _bulk(db, args, Building, Parcel, Unit, Case, CaseUnit, Operator, insert, select)
+        bulk_seed(db, args.units, args.cases)
         print(f"seeded {args.units} units and {args.cases} cases in {time.perf_counter() - t0:.1f} s")
 
     statements = []
@@ -103,43 +103,95 @@ def _deep_cursors(db, Case, Operator, select):
             paging.cursor_for("review-pre_review", Case.submitted_at, "asc", waiting))
 
 
-def _bulk(db, args, Building, Parcel, Unit, Case, CaseUnit, Operator, insert, select):
-    """Core inserts in batches: the point is data volume, not exercising the ORM's unit of work."""
+BATCH = 20000
+PREFIX = "430104009009GB09999"  # the bench parcel's code: every bulk unit code starts with it
+PER_BUILDING = 500
+
+
+def bulk_seed(db, units, cases, say=print):
+    """Add `units` units (500 a building) and `cases` cases of the two demo banks, each case with one unit
+    and one party (a mortgagor whose ID number is X + the case number's digits, for the progress query).
+    Half of a bank's cases are in its operator's 待办, the other half wait in the registry's pre-review
+    queue; updated_at goes back a second per case so the lists' order is the data's, not ties.
+
+    Core inserts in big batches (COPY on PostgreSQL), no ORM unit of work: the point is data volume.
+    Nothing here is audited or scoped (no request, no flush hooks); rows are as the migrations define them."""
+    from sqlalchemy import select
+
     from app import rulebook
+    from models import Building, Case, CaseParty, CaseUnit, Operator, Parcel, Unit
     version_id = rulebook.get("mortgage_first").version_id  # real cases keep the version they started with
-    parcel = Parcel(code="430104009009GB09999", location="长沙市岳麓区压测路1号", area=Decimal("1"))
+    now = dt.datetime.now().replace(microsecond=0)
+    t0 = time.perf_counter()
+    parcel = Parcel(code=PREFIX, location="长沙市岳麓区压测路1号", area=Decimal("1"))
     db.session.add(parcel)
     db.session.flush()
-    per_building = 500
-    for b in range(args.units // per_building):
-        building = Building(parcel_id=parcel.id, number=f"{b + 1:04d}", name=f"压测{b + 1}栋", floors=50)
-        db.session.add(building)
-        db.session.flush()
-        db.session.execute(insert(Unit), [
-            dict(building_id=building.id, unit_code=f"430104009009GB09999F{b + 1:04d}{i + 1:04d}",
-                 location=f"长沙市岳麓区压测路1号{b + 1}栋{i + 1}室", room=f"{i + 1}", floor=i // 10 + 1,
-                 area=Decimal("90.00"), use="residential", mortgaged=False, pre_noticed=False, sealed=False,
-                 objected=False, created_at=dt.datetime.now(), updated_at=dt.datetime.now())
-            for i in range(per_building)])
+    _insert(db, Building.__table__, [
+        dict(parcel_id=parcel.id, number=f"{b + 1:04d}", name=f"压测{b + 1}栋", floors=50)
+        for b in range(-(-units // PER_BUILDING))])
+    buildings = db.session.scalars(select(Building.id).where(Building.parcel_id == parcel.id).order_by(Building.id)).all()
+    for start in range(0, units, BATCH):
+        _insert(db, Unit.__table__, [
+            dict(building_id=buildings[n // PER_BUILDING], unit_code=f"{PREFIX}F{n // PER_BUILDING + 1:04d}{n % PER_BUILDING + 1:04d}",
+                 location=f"长沙市岳麓区压测路1号{n // PER_BUILDING + 1}栋{n % PER_BUILDING + 1}室",
+                 room=f"{n % PER_BUILDING + 1}", floor=n % PER_BUILDING // 10 + 1, area=Decimal("90.00"),
+                 use="residential", mortgaged=False, pre_noticed=False, sealed=False, objected=False,
+                 created_at=now, updated_at=now)
+            for n in range(start, min(start + BATCH, units))])
+        say(f"  units {min(start + BATCH, units)}/{units}  {time.perf_counter() - t0:.0f} s")
     ops = {u.username: u for u in db.session.scalars(select(Operator))}
-    now = dt.datetime.now()
-    for start in range(0, args.cases, 2000):
+    for start in range(0, cases, BATCH):
         rows = []
-        for n in range(start, min(start + 2000, args.cases)):
+        for n in range(start, min(start + BATCH, cases)):
             owner = ops["bank_a_op"] if n % 2 == 0 else ops["bank_b_op"]
             submitted = n % 4 >= 2  # half the cases wait in the registry's pre-review queue
+            at = now - dt.timedelta(seconds=cases - n)
             rows.append(dict(number=f"BENCH{n:010d}", business_key="mortgage_first", rules_version_id=version_id,
                              institution_id=owner.institution_id,
                              applicant_id=owner.id, executor_id=None if submitted else owner.id,
                              executor_role="RegistryReviewer" if submitted else None,
-                             node="pre_review" if submitted else "draft", submitted_at=now if submitted else None,
-                             form_data={}, version=1, created_at=now, updated_at=now))
-        db.session.execute(insert(Case), rows)
-    unit_ids = db.session.scalars(select(Unit.id).where(Unit.unit_code.like("430104009009GB09999%"))).all()
+                             node="pre_review" if submitted else "draft", submitted_at=at if submitted else None,
+                             form_data={}, version=1, created_at=at, updated_at=at))
+        _insert(db, Case.__table__, rows)
+        say(f"  cases {min(start + BATCH, cases)}/{cases}  {time.perf_counter() - t0:.0f} s")
+    unit_ids = db.session.scalars(select(Unit.id).join(Building).where(Building.parcel_id == parcel.id)
+                                  .order_by(Unit.id)).all()
     case_ids = db.session.scalars(select(Case.id).where(Case.number.like("BENCH%")).order_by(Case.id)).all()
-    db.session.execute(insert(CaseUnit), [dict(case_id=c, unit_id=unit_ids[i % len(unit_ids)], data={})
-                                          for i, c in enumerate(case_ids)])
+    numbered = list(enumerate(case_ids))
+    for start in range(0, len(numbered), BATCH):
+        chunk = numbered[start:start + BATCH]
+        _insert(db, CaseUnit.__table__, [dict(case_id=c, unit_id=unit_ids[i % len(unit_ids)], data={})
+                                         for i, c in chunk])
+        _insert(db, CaseParty.__table__, [dict(case_id=c, role="mortgagor", kind="person", name="陈晓东",
+                                               id_type="1", id_number=progress_id_number(i))
+                                          for i, c in chunk])
     db.session.commit()
+    say(f"  links and parties {len(case_ids)}  {time.perf_counter() - t0:.0f} s")
+
+
+def progress_id_number(n):
+    """The ID number of the party of bulk case n (BENCH + n): what the progress query asks with the number."""
+    return f"X{n:017d}"
+
+
+def _insert(db, table, rows):
+    """Many rows at once: COPY on PostgreSQL, executemany elsewhere (SQLite's is a tight C loop)."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        import json
+        # COPY skips the models' Python-side defaults (created_at ...): fill them in as the ORM would.
+        defaults = {c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)
+                    for c in table.columns if c.default is not None and c.name not in rows[0]}
+        rows = [{**defaults, **row} for row in rows] if defaults else rows
+        columns = list(rows[0])
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in (row[c] for c in columns)])
+        return
+    connection.execute(table.insert(), rows)
 
 
 if __name__ == "__main__":

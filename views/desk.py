@@ -8,13 +8,13 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from app import jobs, paging, rulebook
 from app.extensions import db
 from app.services import pdf
 from app.validators import ValidationFailed
-from models import Case, CaseHistory, CaseUnit
+from models import Case, CaseHistory, CaseUnit, Unit
 
 from . import desk_common as dc
 from .base import posted_ids
@@ -129,9 +129,15 @@ def _institution_id():
     return getattr(g.user, "institution_id", None)
 
 
+# What a desk list shows of each case: its units' 坐落 and its parties, loaded with the page; not the
+# institution, applicant, building and parcel the models join by default (none is shown here).
+LIST_LOADS = (lazyload(Case.institution), lazyload(Case.applicant),
+              selectinload(Case.units).joinedload(CaseUnit.unit).lazyload(Unit.building), selectinload(Case.parties))
+
+
+
 def _fetch_cases(query):
-    return db.session.scalars(query.options(selectinload(Case.units).joinedload(CaseUnit.unit),
-                                            selectinload(Case.parties))).unique().all()
+    return db.session.scalars(query.options(*LIST_LOADS)).unique().all()
 
 
 class DeskOfficeView(BaseView):
@@ -224,13 +230,24 @@ def rejected_nodes():
 
 def _case_info(case):
     business = rulebook.for_case(case)
-    confirm_roles = {role for role, spec in business.form.parties.items() if spec.confirm}
-    return {"business": dc.tx(business.name), "node": dc.state_label(business, case.node),
-            "units": ", ".join(cu.unit.location for cu in case.units[:2]) + ("…" if len(case.units) > 2 else ""),
-            "confirm": [p for p in case.parties if p.role in confirm_roles],
-            "reapply": [t for t in business.workflow.transitions if case.node in t.from_ and t.event != "cancel"
+    same = _per_business_and_node(business, case.node)
+    return {**same, "units": ", ".join(cu.unit.location for cu in case.units[:2]) + ("…" if len(case.units) > 2 else ""),
+            "confirm": [p for p in case.parties if p.role in same["confirm_roles"]]}
+
+
+def _per_business_and_node(business, node):
+    """What a list row shows that depends only on its rules version and node: worked out once per
+    request for each pair, not for each of the page's rows."""
+    memo = g.setdefault("_desk_rows", {})
+    key = (id(business), node)  # the Business objects live at least as long as the request
+    if key not in memo:
+        memo[key] = {
+            "business": dc.tx(business.name), "node": dc.state_label(business, node),
+            "confirm_roles": {role for role, spec in business.form.parties.items() if spec.confirm},
+            "reapply": [t for t in business.workflow.transitions if node in t.from_ and t.event != "cancel"
                         and not t.requires_reject_type and "InstitutionOperator" in t.roles],
             "state_label": lambda n: dc.state_label(business, n)}
+    return memo[key]
 
 
 APPLY, OFFICE = "Apply", "Office"

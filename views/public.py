@@ -7,7 +7,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app import rulebook, validators
 from app.extensions import db
@@ -21,8 +21,9 @@ def _progress(number: str, id_number: str):
     number, id_number = (number or "").strip(), (id_number or "").strip().upper()
     if not number or not id_number:
         return None
-    case = db.session.scalar(select(Case).where(or_(Case.number == number, Case.official_number == number))
-                             .execution_options(skip_scope=True))
+    # Two look-ups, each by its unique index: `number = ? OR official_number = ?` reads the whole table on SQLite.
+    case = db.session.scalar(select(Case).where(Case.number == number).execution_options(skip_scope=True)) or \
+        db.session.scalar(select(Case).where(Case.official_number == number).execution_options(skip_scope=True))
     if case is None:
         return None
     party = db.session.scalar(select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.id_number == id_number)
@@ -30,11 +31,12 @@ def _progress(number: str, id_number: str):
     return case if party else None
 
 
-def _business_name(key):
+def _business_name(case):
+    """The business as the case's own rules version names it (cached per version: no query)."""
     try:
-        return rulebook.get(key).display_name
+        return rulebook.for_case(case).display_name
     except Exception:  # a retired business type still shows its key
-        return key
+        return case.business_key
 
 
 class PublicServiceView(BaseView):
@@ -51,7 +53,7 @@ class PublicServiceView(BaseView):
                 flash(_("No case matches that number and ID number"), "warning")
             else:
                 history = case.history
-        business = _business_name(case.business_key) if case else None
+        business = _business_name(case) if case else None
         node = _node_label(case) if case else None
         return self.render_template("public/progress.html", case=case, history=history, business=business,
                                     node=node, action_label=_action_labeller(case))

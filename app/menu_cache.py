@@ -1,0 +1,55 @@
+"""The navbar's menu, rendered once per (roles, language) and kept for the life of the process.
+
+FAB renders the menu on every page: for each of some 40 entries a permission check ("menu_access")
+and a translated label, about a fifth of a list page's time. What the menu shows depends only on the
+user's roles, the language and the deployment's script root; our roles are configuration
+(app/roles.py, FAB's builtin roles), fixed while the process runs, so the rendered menu is too.
+
+A user holding a role kept in the database (FAB's Admin: its permissions can be edited at run time,
+by another instance too) gets the menu rendered afresh each time, as before. So does a request
+carrying an API token (FAB's JWT user): only cookie sessions and visitors are cached.
+"""
+from flask import current_app, request
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+
+def menu_html(menu):
+    sm = current_app.appbuilder.sm
+    cache = current_app.extensions["registry_menu"]
+    key = _key(sm)
+    html = cache.get(key) if key else None
+    if html is None:
+        html = Markup(_template().render(menu=menu))
+        if key:
+            cache[key] = html
+    return html
+
+
+def _key(sm):
+    if current_user.is_authenticated:
+        names = tuple(sorted({r.name for r in sm.get_user_roles(current_user)}))
+    elif request.headers.get("Authorization"):
+        return None
+    else:
+        names = (sm.auth_role_public,)  # by its configured name: FAB's get_public_role() is a query
+    if not names or any(name not in sm.builtin_roles for name in names):
+        return None
+    return names, str(get_locale()), request.script_root
+
+
+def _template():
+    """FAB's own menu template (ours of the same name only calls menu_html), read from FAB's blueprint."""
+    env = current_app.jinja_env
+    template = getattr(current_app, "_registry_menu_template", None)
+    if template is None:
+        source, _path, _uptodate = current_app.blueprints["appbuilder"].jinja_loader.get_source(
+            env, "appbuilder/navbar_menu.html")
+        template = current_app._registry_menu_template = env.from_string(source)
+    return template
+
+
+def install(app):
+    app.extensions["registry_menu"] = {}
+    app.jinja_env.globals["registry_menu_html"] = menu_html

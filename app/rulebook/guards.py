@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import validators
 
+from . import legal
 from .registry import CASE_CHECKS, Problem, guard
 
 
@@ -52,22 +53,24 @@ def check_value(field, value, vocab_codes):
     return None
 
 
-def check_fields(fields, data, prefix=""):
+def check_fields(fields, data, prefix="", context=None):
+    """context: the values of the case form, which a per-unit field's conditions may name."""
     from . import vocabulary
 
     def codes(name):
         return {item.code for item in vocabulary(name)}
 
     out = []
+    seen = {**(context or {}), **data}
     for f in fields:
         value = data.get(f.field)
         label = f.label.get(_loc())
-        needed = f.required or (f.required_when and all(str(data.get(k)) == str(v) for k, v in f.required_when.items()))
+        needed = f.required or (f.required_when and all(str(seen.get(k)) == str(v) for k, v in f.required_when.items()))
         if _blank(value):
-            if needed:
+            if needed and legal.applies(f, seen):
                 out.append(Problem("critical", str(_l("%(label)s is required", label=prefix + label)), f.field))
             continue
-        message = check_value(f, value, codes)
+        message = check_value(f, value, codes) or legal.field_problem(f, seen, fields)
         if message:
             out.append(Problem("critical", f"{prefix}{label}: {message}", f.field))
             continue
@@ -85,7 +88,8 @@ def check_fields(fields, data, prefix=""):
 def form_complete(case, business, transition):
     out = check_fields(business.form.case, case.form_data or {})
     for cu in case.units:
-        out += check_fields(business.form.per_unit, cu.data or {}, prefix=f"{cu.unit.location} ")
+        out += check_fields(business.form.per_unit, cu.data or {}, prefix=f"{cu.unit.location} ",
+                            context=case.form_data or {})
     return out
 
 
@@ -122,7 +126,13 @@ def parties_complete(case, business, transition):
     for role, spec in business.form.parties.items():
         people = [p for p in case.parties if p.role == role]
         label = spec.label.get(_loc())
-        if len(people) < spec.min:
+        if spec.per_unit and business.batch:   # each unit needs its own (or the case's shared) parties
+            for cu in case.units:
+                if len(legal.parties_of_unit(case, cu, role)) < spec.min:
+                    out.append(Problem("critical", str(_l("%(unit)s: at least %(n)s %(label)s needed",
+                                                          unit=cu.unit.location, n=spec.min, label=label)),
+                                       f"party:{role}"))
+        elif len(people) < spec.min:
             out.append(Problem("critical", str(_l("At least %(n)s %(label)s needed", n=spec.min, label=label)), f"party:{role}"))
         if spec.max is not None and len(people) > spec.max:
             out.append(Problem("critical", str(_l("At most %(n)s %(label)s allowed", n=spec.max, label=label)), f"party:{role}"))
@@ -171,7 +181,8 @@ def fees_paid(case, business, transition):
 def case_checks(case, business, transition):
     out = []
     for chk in business.case_checks:
-        out += [Problem(chk.severity, message) for message in CASE_CHECKS[chk.check](case, business)]
+        severity, messages = legal.with_acknowledgment(chk, case, transition, CASE_CHECKS[chk.check](case, business))
+        out += [Problem(severity, message) for message in messages]
     return out
 
 

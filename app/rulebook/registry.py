@@ -43,7 +43,7 @@ def record_kind(name):
 
 def load_all():
     """Import the modules that fill the tables (they register themselves on import)."""
-    from . import checks, effects, guards, lookup  # noqa: F401
+    from . import checks, effects, guards, legal, lookup  # noqa: F401
 
 
 def register_wide(fn):

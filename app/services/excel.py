@@ -17,6 +17,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from app import validators
+from app.rulebook import legal
 
 MAX_MEMBERS = 200
 MAX_UNCOMPRESSED = 100 * 1024 * 1024
@@ -123,13 +124,17 @@ def validate_values(fields, raw: dict) -> tuple[dict, dict]:
             continue
         needed = f.required or (f.required_when and all(
             str(values.get(k) or "") == str(v) for k, v in f.required_when.items()))
-        if needed and values.get(f.field) in (None, ""):
+        if needed and values.get(f.field) in (None, "") and legal.applies(f, values):
             errors[f.field] = _("This field is required")
         after = getattr(f, "after", None)
         if after and values.get(f.field) and values.get(after) and after not in errors:
             if str(values[f.field]) <= str(values[after]):
                 errors[f.field] = _("Must be after %(other)s", other=next(
                     (field_label(o) for o in fields if o.field == after), after))
+        if f.field not in errors:   # the register's legal constraints (the other kind's amount, a date's range)
+            problem = legal.field_problem(f, values, fields)
+            if problem:
+                errors[f.field] = problem
     return values, errors
 
 

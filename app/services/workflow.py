@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, rulebook, roles as role_names
 from app.extensions import db
-from app.rulebook import registry
+from app.rulebook import legal, registry
 from app.rulebook.guards import fees_due  # noqa: F401  (re-exported for the desk and payment views)
 from app.rulebook.lookup import evaluate, record_for
 from app.rulebook.registry import Problem, register_wide
@@ -75,6 +75,11 @@ def _party_rows(business, units, user, institution):
                 for rp in getattr(record, "parties", []):
                     if rp.role in wanted:
                         add_party(role, rp.party)
+            elif spec.source == "pre_notice_buyers":   # the buyer, never the developer who sold
+                for party in legal.pre_notice_buyers(unit):
+                    add_party(role, party)
+                    if spec.per_unit and business.batch and rows and rows[-1].id_number == party.id_number:
+                        rows[-1].unit_id_hint = unit.id   # each unit's buyer on that unit (start_case links it)
             elif spec.source == "building_developer" and unit.building.developer_id:
                 from models import Institution
                 dev = db.session.get(Institution, unit.building.developer_id)
@@ -126,7 +131,10 @@ def start_case(business_key, user, unit_ids, group_name=None) -> Case:
     from models import CaseUnit
     for unit, record in units:
         case.units.append(CaseUnit(unit_id=unit.id, group_name=group_name, data=_prefill(business, record)))
+    by_unit = {cu.unit_id: cu for cu in case.units}
     for row in _party_rows(business, units, user, institution):
+        if getattr(row, "unit_id_hint", None) is not None:
+            row.case_unit = by_unit[row.unit_id_hint]
         case.parties.append(row)
     case.history.append(CaseHistory(node_from=None, node_to=initial, action="start", actor_id=user.id,
                                     actor_name=_actor_name(user)))

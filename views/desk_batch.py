@@ -94,6 +94,51 @@ class DeskBatchView(BaseView):
         for r in rows:
             cu = by_code[r["unit_code"]]
             cu.data = {**(cu.data or {}), **{k: v for k, v in r["values"].items() if v is not None}}
+        clash = _attach_row_parties(case, by_code, rows)
+        if clash:
+            db.session.rollback()
+            body = render_template("desk/import_errors.html", case=case, message=_(
+                "%(n)d error(s) found; nothing was imported", n=len(clash)), errors=clash,
+                appbuilder=self.appbuilder, business=business, tx=dc.tx)
+            return make_response(body, 400)
         if _commit(case=case, touch=True):
             flash(_("%(n)d row(s) imported", n=len(rows)), "success")
         return redirect(back)
+
+
+def _attach_row_parties(case, by_code, rows):
+    """Each row's buyer (a per-unit party role) becomes that unit's party in the role, replacing the one
+    the unit had; returns the rows whose party is already another unit's (nothing is then kept)."""
+    from models import CaseParty
+    errors = []
+    for r in rows:
+        cu = by_code[r["unit_code"]]
+        for role, typed in (r.get("parties") or {}).items():
+            same = None
+            for p in [p for p in case.parties if p.role == role and p.case_unit_id == cu.id]:
+                if p.id_number == typed["id_number"] and same is None:
+                    same = p   # re-imported: updated in place (a delete and insert of one key would clash)
+                else:
+                    case.parties.remove(p)
+            if same is not None:
+                same.name, same.phone = typed["name"], typed.get("phone") or same.phone
+                continue
+            other = next((p for p in case.parties if p.role == role and p.id_number == typed["id_number"]), None)
+            if other is not None:
+                errors.append((r["row"], typed["id_number"], _("This person is already a party in this role")))
+                continue
+            organisation = _is_uscc(typed["id_number"])
+            case.parties.append(CaseParty(role=role, kind="organisation" if organisation else "person",
+                                          name=typed["name"], id_type="8" if organisation else "1",
+                                          id_number=typed["id_number"], phone=typed.get("phone") or None,
+                                          case_unit_id=cu.id))
+    return errors
+
+
+def _is_uscc(number):
+    from app.validators import ValidationFailed, uscc
+    try:
+        uscc(number)
+        return True
+    except ValidationFailed:
+        return False

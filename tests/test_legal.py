@@ -378,3 +378,22 @@ def test_new_housing_transfer_prefills_each_units_buyer_and_closes_the_purchase_
         db.session.refresh(cu.unit)
         assert [p.status for p in cu.unit.pre_notices if p.kind == "1"] == ["converted"]
         assert not cu.unit.pre_noticed
+
+
+def test_choosing_the_mortgage_kind_in_the_browser_shows_that_kinds_amount_only(page, live_server, app):
+    from tests.test_browser_desk import login
+    with app.app_context():
+        _op, case = _draft(_db)
+        cu_id = case.units[0].id
+        _db.session.commit()
+    login(page, live_server, "bank_a_op")
+    page.goto(f"{live_server}/desk/case/{case.id}/")
+    secured, maximum = (page.locator(f"[name='unit__{cu_id}__{name}']") for name in ("secured_amount", "maximum_amount"))
+    page.select_option(f"[name='unit__{cu_id}__mortgage_kind']", "1")
+    secured.fill("500000.00")
+    assert secured.is_visible() and maximum.is_hidden()
+    page.select_option(f"[name='unit__{cu_id}__mortgage_kind']", "2")   # 最高额抵押
+    assert maximum.is_visible() and secured.is_hidden() and secured.input_value() == ""
+    maximum.fill("800000.00")
+    page.select_option(f"[name='unit__{cu_id}__mortgage_kind']", "1")
+    assert secured.is_visible() and maximum.is_hidden() and maximum.input_value() == ""

@@ -16,20 +16,28 @@ branch_labels = None
 depends_on = None
 
 
+# Columns are added in place, never by batch_alter_table's "move and copy": rebuilding unit or case_party
+# on SQLite would drop their search triggers (migration 5ea4c81d0e7a).
+
+
 def upgrade():
-    with op.batch_alter_table('unit', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('presale_filed', sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table('case_party', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('case_unit_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_case_party_case_unit', 'case_unit', ['case_unit_id'], ['id'],
-                                    ondelete='CASCADE')
-        batch_op.create_index('ix_case_party_case_unit_id', ['case_unit_id'], unique=False)
+    op.add_column('unit', sa.Column('presale_filed', sa.Boolean(), nullable=False, server_default=sa.false()))
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite adds a column with its REFERENCES clause in place (ALTER TABLE cannot add a constraint).
+        op.execute('ALTER TABLE case_party ADD COLUMN case_unit_id INTEGER '
+                   'REFERENCES case_unit (id) ON DELETE CASCADE')
+    else:
+        op.add_column('case_party', sa.Column('case_unit_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_case_party_case_unit', 'case_party', 'case_unit', ['case_unit_id'], ['id'],
+                              ondelete='CASCADE')
+    op.create_index('ix_case_party_case_unit_id', 'case_party', ['case_unit_id'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('case_party', schema=None) as batch_op:
-        batch_op.drop_index('ix_case_party_case_unit_id')
-        batch_op.drop_constraint('fk_case_party_case_unit', type_='foreignkey')
-        batch_op.drop_column('case_unit_id')
-    with op.batch_alter_table('unit', schema=None) as batch_op:
-        batch_op.drop_column('presale_filed')
+    op.drop_index('ix_case_party_case_unit_id', table_name='case_party')
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE case_party DROP COLUMN case_unit_id')
+    else:
+        op.drop_constraint('fk_case_party_case_unit', 'case_party', type_='foreignkey')
+        op.drop_column('case_party', 'case_unit_id')
+    op.drop_column('unit', 'presale_filed')

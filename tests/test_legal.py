@@ -384,10 +384,9 @@ def test_choosing_the_mortgage_kind_in_the_browser_shows_that_kinds_amount_only(
     from tests.test_browser_desk import login
     with app.app_context():
         _op, case = _draft(_db)
-        cu_id = case.units[0].id
-        _db.session.commit()
+        case_id, cu_id = case.id, case.units[0].id
     login(page, live_server, "bank_a_op")
-    page.goto(f"{live_server}/desk/case/{case.id}/")
+    page.goto(f"{live_server}/desk/case/{case_id}/")
     secured, maximum = (page.locator(f"[name='unit__{cu_id}__{name}']") for name in ("secured_amount", "maximum_amount"))
     page.select_option(f"[name='unit__{cu_id}__mortgage_kind']", "1")
     secured.fill("500000.00")

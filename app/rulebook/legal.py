@@ -10,9 +10,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
+from app.roles import REVIEWER
 from models.base import utcnow
 
-from .registry import case_check, effect, unit_check
+from .registry import CASE_CHECKS, case_check, effect, unit_check
 
 PURCHASE_KINDS = ("1", "2")
 ACKNOWLEDGED = "_acknowledged"    # case.form_data key: {check name: {"by": name, "at": iso time}}
@@ -197,7 +198,6 @@ def acknowledge(case, check_name, user):
 
 def pending_acknowledgments(case, business, transition):
     """[(check name, messages)] the reviewer may acknowledge before this transition."""
-    from .registry import CASE_CHECKS
     out = []
     for chk in business.case_checks:
         if chk.acknowledge and chk.acknowledge in transition.roles and not acknowledged(case, chk.check):
@@ -214,7 +214,6 @@ def with_acknowledgment(chk, case, transition, messages):
         return chk.severity, messages
     if acknowledged(case, chk.check):
         return chk.severity, []
-    from app.roles import REVIEWER
     who = str(_l("a registry reviewer")) if chk.acknowledge == REVIEWER else chk.acknowledge
     words = [str(_l("%(message)s; it may go on only when %(who)s acknowledges it", message=m, who=who))
              for m in messages]

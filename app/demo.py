@@ -144,7 +144,9 @@ def _seed_register(insts):
                                 survey_number=f"{building.survey_number}{seq:02d}" if presale else None,
                                 location=f"{location}{int(number)}栋{room}室", room=room, floor=floor,
                                 area=Decimal("89.50") + Decimal(r * 12), use="residential",
-                                sealed=(not presale and seq in (7, 8)), objected=(not presale and seq == 9))
+                                sealed=(not presale and seq in (7, 8)), objected=(not presale and seq == 9),
+                                # the last two unsold units have a filed pre-sale contract (预售备案) only
+                                presale_filed=(presale and seq > floors * per_floor - 2))
                     db.session.add(unit)
                     db.session.flush()
                     holder_seq += 1

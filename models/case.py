@@ -104,7 +104,11 @@ class CaseParty(_CaseChild, Audited, Model):
     confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     # The number on record the confirmation code went to (app/services/party_confirmation.py).
     confirmed_phone: Mapped[Optional[str]] = mapped_column(String(20))
+    # In a batch, the unit this party belongs to (the buyer of one unit); None: every unit of the case.
+    case_unit_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("case_unit.id", ondelete="CASCADE"),
+                                                        index=True)
     case = relationship(Case, back_populates="parties")
+    case_unit = relationship(CaseUnit)
 
 
 class CaseHistory(_CaseChild, Model):

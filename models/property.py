@@ -3,7 +3,7 @@ from decimal import Decimal
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Audited, Timestamps
@@ -66,6 +66,9 @@ class Unit(Audited, Timestamps, Model):
     use: Mapped[str] = mapped_column(String(20), nullable=False, default="residential")
     mortgaged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     pre_noticed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # 预售备案: the pre-sale contract is filed with the housing authority (细则 art. 75 excludes the unit
+    # from a mortgage on the building under construction, as it does a pre-noticed one).
+    presale_filed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     sealed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     objected: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     building = relationship(Building, backref="units", lazy="joined")

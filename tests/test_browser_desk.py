@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app import rulebook
+from app.rulebook import legal
 from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from models import Case, SmsMessage
@@ -66,8 +67,12 @@ def test_operator_applies_for_a_first_mortgage_in_the_browser(page, live_server,
 
     for f in business.form.case:
         fill_field(page, f"case__{f.field}", f)
+    chosen = {f.field: rulebook.vocabulary(f.vocabulary)[0].code for f in business.form.per_unit if f.type == "choice"}
     for f in business.form.per_unit:
-        fill_field(page, f"unit__{unit_row}__{f.field}", f)
+        if legal.applies(f, chosen):
+            fill_field(page, f"unit__{unit_row}__{f.field}", f)
+        else:   # the amount of the other mortgage kind is not on the form (desk/only_when.js)
+            assert page.locator(f"[name='unit__{unit_row}__{f.field}']").is_hidden()
     assert "壹拾万元整" in page.locator(".money-upper").first.inner_text()
     page.click("#save-btn")
     page.wait_for_load_state()

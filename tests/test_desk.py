@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app import rulebook
+from app.rulebook import legal
 from app.demo import make_id_card
 from app.extensions import db as _db
 from app.rulebook.lookup import RECORDS, evaluate, record_for
@@ -112,11 +113,15 @@ def fill_form(business, case):
         if f.type == "date" and f.after:
             return "2046-01-01"
         return field_value(f, None)
+    # Only the fields that apply to the values chosen (一般抵押: no 最高债权额; the server refuses one).
+    chosen = {f.field: value(f) for f in business.form.case + business.form.per_unit}
     for f in business.form.case:
-        data[f"case__{f.field}"] = value(f)
+        if legal.applies(f, chosen):
+            data[f"case__{f.field}"] = value(f)
     for cu in case.units:
         for f in business.form.per_unit:
-            data[f"unit__{cu.id}__{f.field}"] = value(f)
+            if legal.applies(f, chosen):
+                data[f"unit__{cu.id}__{f.field}"] = value(f)
     # A money field compared with another (amount vs collateral) stays consistent when all are equal.
     return data
 

@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app import rulebook
+from app.rulebook import legal
 from app.extensions import db as _db
 from app.services import numbering
 from models import Case, CaseUnit, Operator, Unit
@@ -55,9 +56,11 @@ def _filled(template_bytes, business, bad_row=None):
     fields = business.form.per_unit
     money_col = next(i for i, f in enumerate(fields, start=2) if f.type == "money" and f.required) \
         if any(f.type == "money" and f.required for f in fields) else 2
+    typed = {f.field: _value(f) for f in fields}
     for row in range(3, ws.max_row + 1):
         for col, f in enumerate(fields, start=2):
-            ws.cell(row=row, column=col, value=_value(f))
+            if legal.applies(f, typed):   # 一般抵押: no 最高债权额 (the import refuses one)
+                ws.cell(row=row, column=col, value=_value(f))
         if row == bad_row:
             ws.cell(row=row, column=money_col, value="十万元")
     out = io.BytesIO()
@@ -99,10 +102,11 @@ def test_a_row_for_a_unit_outside_the_case_is_refused(client, db):
     wb = load_workbook(io.BytesIO(template))
     ws = wb.active
     other = _db.session.scalar(select(Unit).order_by(Unit.id.desc()))
-    ws.append([other.unit_code] + [_value(f) for f in business.form.per_unit])
+    typed = {f.field: _value(f) for f in business.form.per_unit}
+    ws.append([other.unit_code] + [_value(f) if legal.applies(f, typed) else None for f in business.form.per_unit])
     for row in (3, 4):
         for col, f in enumerate(business.form.per_unit, start=2):
-            ws.cell(row=row, column=col, value=_value(f))
+            ws.cell(row=row, column=col, value=_value(f) if legal.applies(f, typed) else None)
     out = io.BytesIO()
     wb.save(out)
     r = client.post(f"/desk/batch/{case.id}/import", data={"workbook": (io.BytesIO(out.getvalue()), "u.xlsx")},

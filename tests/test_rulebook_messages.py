@@ -215,8 +215,8 @@ def test_a_broken_part_does_not_make_names_that_refer_to_it_look_wrong(db, confi
     not "after must name a date field"; and a lookup key with a stray key still counts as the key
     the lookup record needs."""
     text = active_text(db)
-    text = apply(text, "{field: term_start, label: {zh: 债务履行起始时间, en: Term start}, type: date,",
-                 "{field: term_start, label: {zh: 债务履行起始时间, en: Term start}, type: datum,")
+    text = apply(text, "en: Term start}, earliest: \"1949-10-01\", years_ahead: 1, type: date,",
+                 "en: Term start}, earliest: \"1949-10-01\", years_ahead: 1, type: datum,")
     text = apply(text, "validator: id_or_uscc}\n\nunit_checks", "validator: id_or_uscc, extra: 1}\n\nunit_checks")
     problems, _page = post_edit(configurator, text)
     assert problems == [

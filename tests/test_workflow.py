@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from app.rulebook import workflow
+from app.rulebook import legal, workflow
 from app.rulebook.workflow import WorkflowError
 from models.base import utcnow
 from models import Case, CaseHistory, CaseUnit, CaseParty, Certificate, Material, Mortgage, Payment, Right, Unit
@@ -235,6 +235,11 @@ def _fill(db, case, business, seq):
     case.form_data = {f.field: value(f) for f in business.form.case}
     for cu in case.units:
         cu.data = {**{f.field: value(f) for f in business.form.per_unit}, **(cu.data or {})}
+        # only the amount of the mortgage's kind (一般: 被担保主债权数额, 最高额: 最高债权额) is filled in
+        cu.data = {k: v for k, v in cu.data.items()
+                   if all(legal.applies(f, {**case.form_data, **cu.data}) for f in business.form.per_unit if f.field == k)}
+    case.form_data = {k: v for k, v in case.form_data.items()
+                      if all(legal.applies(f, case.form_data) for f in business.form.case if f.field == k)}
     for role, spec in business.form.parties.items():
         have = [p for p in case.parties if p.role == role]
         for i in range(len(have), spec.min):

@@ -99,7 +99,13 @@ class DeskBatchView(BaseView):
             body = render_template("desk/import_errors.html", case=case, message=message, errors=errors,
                                    appbuilder=self.appbuilder, business=business, tx=dc.tx)
             return make_response(body, 400)
-        _apply(case, rows)
+        clash = _apply(case, rows)
+        if clash:
+            db.session.rollback()
+            body = render_template("desk/import_errors.html", case=case, message=_(
+                "%(n)d error(s) found; nothing was imported", n=len(clash)), errors=clash,
+                appbuilder=self.appbuilder, business=business, tx=dc.tx)
+            return make_response(body, 400)
         if _commit(case=case, touch=True):
             flash(_("%(n)d row(s) imported", n=len(rows)), "success")
         return redirect(back)
@@ -112,10 +118,13 @@ def _units_not_in(case, rows):
 
 
 def _apply(case, rows):
+    """Each row's values onto its unit, and its buyers onto that unit; returns the rows refused (then the
+    caller keeps nothing)."""
     by_code = {cu.unit.unit_code: cu for cu in case.units}
     for r in rows:
         cu = by_code[r["unit_code"]]
         cu.data = {**(cu.data or {}), **{k: v for k, v in r["values"].items() if v is not None}}
+    return _attach_row_parties(case, by_code, rows)
 
 
 def _refused(message, errors, shown=20):
@@ -146,6 +155,46 @@ def excel_import_job(job, params):
     if errors:
         raise jobs.JobFailed(_refused(_("%(n)d error(s) found; nothing was imported", n=len(errors)), errors))
     job.progress(len(rows), len(rows))  # progress is written before the rows (one writer at a time on SQLite)
-    _apply(case, rows)
+    clash = _apply(case, rows)
+    if clash:
+        raise jobs.JobFailed(_refused(_("%(n)d error(s) found; nothing was imported", n=len(clash)), clash))
     case.updated_at = utcnow()  # bumps the version: a page opened before the import cannot overwrite it
     return None
+
+
+def _attach_row_parties(case, by_code, rows):
+    """Each row's buyer (a per-unit party role) becomes that unit's party in the role, replacing the one
+    the unit had; returns the rows whose party is already another unit's (nothing is then kept)."""
+    from models import CaseParty
+    errors = []
+    for r in rows:
+        cu = by_code[r["unit_code"]]
+        for role, typed in (r.get("parties") or {}).items():
+            same = None
+            for p in [p for p in case.parties if p.role == role and p.case_unit_id == cu.id]:
+                if p.id_number == typed["id_number"] and same is None:
+                    same = p   # re-imported: updated in place (a delete and insert of one key would clash)
+                else:
+                    case.parties.remove(p)
+            if same is not None:
+                same.name, same.phone = typed["name"], typed.get("phone") or same.phone
+                continue
+            other = next((p for p in case.parties if p.role == role and p.id_number == typed["id_number"]), None)
+            if other is not None:
+                errors.append((r["row"], typed["id_number"], _("This person is already a party in this role")))
+                continue
+            organisation = _is_uscc(typed["id_number"])
+            case.parties.append(CaseParty(role=role, kind="organisation" if organisation else "person",
+                                          name=typed["name"], id_type="8" if organisation else "1",
+                                          id_number=typed["id_number"], phone=typed.get("phone") or None,
+                                          case_unit_id=cu.id))
+    return errors
+
+
+def _is_uscc(number):
+    from app.validators import ValidationFailed, uscc
+    try:
+        uscc(number)
+        return True
+    except ValidationFailed:
+        return False

@@ -47,7 +47,8 @@ class DeskCaseView(BaseView):
             id_types=_id_types(), fees=payment.outstanding(case), tax=dc.tax_status(case, business),
             waiting=business.workflow.waiting_in(case.node) is not None,
             same_as=lambda role, source: dc.same_as_ticked(case, role, source),
-            keywords=dc.material_keywords, saved_at=lambda c: _hhmm(c.updated_at))
+            keywords=dc.material_keywords, saved_at=lambda c: _hhmm(c.updated_at), only_when=dc.only_when_attrs,
+            unit_names={cu.id: cu.unit.location for cu in case.units})
         return make_response(body, status)
 
     @expose("/<int:case_id>/")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import rulebook
+from app.rulebook import legal
 from app.extensions import db
 from app.services import excel
 from models import Case, CaseUnit
@@ -80,9 +81,14 @@ def display(field, value):
     return value
 
 
-def field_rows(fields, data):
+def field_rows(fields, data, context=None):
+    """The fields as printed: those that apply only (一般抵押 prints no 最高债权额); context holds the
+    case's values a per-unit field's condition may name."""
     rows = []
+    seen = {**(context or {}), **(data or {})}
     for f in fields:
+        if not legal.applies(f, seen):
+            continue
         value = (data or {}).get(f.field)
         rows.append({"label": tx(f.label), "value": display(f, value),
                      "upper": money_upper(value) if f.type == "money" and value not in (None, "") else ""})
@@ -141,7 +147,7 @@ def case_summary(case, business):
         "parties": [{"role": role_label(business, p.role), "name": p.name, "id_type": id_type_label(p.id_type),
                      "id_number": p.id_number, "share": p.share} for p in case.parties],
         "units": [{"unit_code": cu.unit.unit_code, "area": cu.unit.area, "location": cu.unit.location,
-                   "group": cu.group_name, "fields": field_rows(business.form.per_unit, cu.data)}
+                   "group": cu.group_name, "fields": field_rows(business.form.per_unit, cu.data, case.form_data)}
                   for cu in case.units],
         "materials": [{"name": row["name"], "required": row["required"],
                        "files": [{"filename": f.filename, "pages": f.pages} for f in row["files"]]}
@@ -249,3 +255,15 @@ def match_material(business, filename):
 
 def generated_filename(spec):
     return _("%(name)s (generated).pdf", name=tx(spec.name))
+
+
+def only_when_attrs(field, data, context=None, prefix="", shown=False):
+    """data-* attributes of a field's wrapper that apply only under a condition (desk/only_when.js shows
+    or hides it as the condition's fields change), with `hidden` when it does not apply now."""
+    from markupsafe import Markup, escape
+    if not field.only_when:
+        return Markup("")
+    import json
+    seen = {**(context or {}), **(data or {})}
+    hidden = "" if shown or legal.applies(field, seen) else " hidden"   # an error is never hidden
+    return Markup(f' data-only-when="{escape(json.dumps(field.only_when))}" data-prefix="{escape(prefix)}"{hidden}')

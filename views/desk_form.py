@@ -28,7 +28,7 @@ class Saved:
         self.party_added = False
 
 
-PARTY_KEYS = ("role", "kind", "name", "id_type", "id_number", "phone", "share", "party_id")
+PARTY_KEYS = ("role", "kind", "name", "id_type", "id_number", "phone", "share", "party_id", "case_unit_id")
 
 
 def save_all(case, business, form, commit_party=True):
@@ -122,6 +122,7 @@ def _save_new_party(case, business, form, saved, commit_party):
         party = next((p for p in case.parties if str(p.id) == typed["party_id"]), None)
     elif spec and spec.max is not None and len([p for p in case.parties if p.role == typed["role"]]) >= spec.max:
         errors["name"] = _("At most %(n)d party(ies) in this role", n=spec.max)
+    unit_id = _party_unit(case, business, spec, typed, errors)
     if not errors and any(p.role == typed["role"] and p.id_number == typed["id_number"].upper() and p is not party
                           for p in case.parties):
         errors["id_number"] = _("This person is already a party in this role")
@@ -143,9 +144,21 @@ def _save_new_party(case, business, form, saved, commit_party):
     party.id_number = typed["id_number"].upper()
     party.phone = typed["phone"] or None
     party.share = typed["share"] or None
+    party.case_unit_id = unit_id
     data.pop(PENDING_PARTY, None)
     case.form_data = data
     saved.party_added = True
+
+
+def _party_unit(case, business, spec, typed, errors):
+    """The case unit a new party belongs to (rules: a per_unit role of a batch), or None for every unit."""
+    if not typed.get("case_unit_id"):
+        return None
+    unit = next((cu for cu in case.units if str(cu.id) == typed["case_unit_id"]), None)
+    if unit is None or spec is None or not (spec.per_unit and business.batch):
+        errors["case_unit_id"] = _("Choose one of the case's units")
+        return None
+    return unit.id
 
 
 def attach_generated(case, business):

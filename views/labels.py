@@ -9,7 +9,7 @@ LABELS = {
     "code": _l("Parcel code"), "location": _l("Location"), "area": _l("Area (m²)"), "land_use": _l("Land use"),
     "parcel": _l("Parcel"), "number": _l("Number"), "floors": _l("Floors"), "survey_number": _l("Survey number"),
     "building": _l("Building"), "unit_code": _l("Unit code"), "room": _l("Room"), "floor": _l("Floor"),
-    "use": _l("Use"), "mortgaged": _l("Mortgaged"), "pre_noticed": _l("Pre-noticed"), "sealed": _l("Sealed"),
+    "use": _l("Use"), "mortgaged": _l("Mortgaged"), "pre_noticed": _l("Pre-noticed"), "presale_filed": _l("Pre-sale contract filed"), "sealed": _l("Sealed"),
     "objected": _l("Objected"), "id_type": _l("ID type"), "id_number": _l("ID number"), "phone": _l("Mobile"),
     "unit": _l("Unit"), "certificate_number": _l("Certificate number"), "share_mode": _l("Co-ownership"),
     "registered_at": _l("Registered at"), "holders": _l("Holders"), "institution": _l("Institution"),

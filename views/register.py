@@ -71,7 +71,7 @@ class UnitView(RegistryModelView):
     list_columns = ["unit_code", "location", "room", "floor", "area", "use", "mortgaged", "pre_noticed", "sealed"]
     search_columns = ["unit_code", "location", "room", "building", "use", "mortgaged", "pre_noticed", "sealed"]
     add_columns = edit_columns = ["building", "unit_code", "survey_number", "location", "room", "floor", "area",
-                                  "use", "mortgaged", "pre_noticed", "sealed", "objected"]
+                                  "use", "mortgaged", "pre_noticed", "presale_filed", "sealed", "objected"]
     validators_columns = {"unit_code": [validators.wtforms("unit_code")],
                           "survey_number": [validators.wtforms("survey_number")]}
     add_form_extra_fields = edit_form_extra_fields = {"use": select(LABELS["use"], UNIT_USE)}

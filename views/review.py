@@ -3,7 +3,7 @@ and a case page where the reviewer fires the transitions the rules allow (with o
 type where the rules require them). Each queue row and the case page show the fee (应缴/已缴) and tax
 status; the case page says before any button is pressed why a transition would be refused.
 """
-from flask import g, make_response, request, url_for
+from flask import flash, g, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import paging, rulebook
+from app import audit, paging, rulebook
+from app.rulebook import legal, workflow
 from app.extensions import db
 from models import Case, CaseUnit
 
@@ -64,7 +65,6 @@ def fee_status(case):
 def guard_problems(case, transition):
     """Why a transition would be refused now: its guards evaluated without firing it (no effects run).
     [(severity, message)]; a "critical" one disables the button."""
-    from app.rulebook import workflow
     try:
         problems = workflow.check(case, transition.event, transition.to[0])
     except workflow.WorkflowError as exc:
@@ -93,7 +93,6 @@ class ReviewView(BaseView):
     @expose("/case/<int:case_id>/")
     @has_access
     def case(self, case_id):
-        from app.rulebook import workflow
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
         try:
@@ -102,6 +101,9 @@ class ReviewView(BaseView):
             reject_types = []
         events = workflow.available_events(case, g.user)
         blockers = {t.event: guard_problems(case, t) for t in events}
+        # Findings the rules let a reviewer acknowledge (an amount above the collateral's value): one
+        # button each, before the transition they block.
+        acks = {t.event: legal.pending_acknowledgments(case, business, t) for t in events}
         body = self.render_template(
             "review/case.html", case=case, business=business, tx=dc.tx,
             node_label=dc.state_label(business, case.node), events=events,
@@ -110,8 +112,27 @@ class ReviewView(BaseView):
             id_type_label=dc.id_type_label, state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
             reject_types=reject_types, tax=dc.tax_status(case, business), fees=fee_status(case),
-            blockers=blockers)
+            blockers=blockers, acks=acks)
         return make_response(body)
+
+    @expose("/case/<int:case_id>/acknowledge", methods=["POST"])
+    @has_access
+    def acknowledge(self, case_id):
+        """The reviewer acknowledges a check's finding that the rules let go on with an acknowledgment."""
+        case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        back = url_for(".case", case_id=case.id)
+        name = request.form.get("check", "")
+        allowed = {c for t in workflow.available_events(case, g.user)
+                   for c, _messages in legal.pending_acknowledgments(case, business, t)}
+        if name not in allowed or str(case.version) != request.form.get("version", ""):
+            flash(_("Nothing to acknowledge here, or the case was changed meanwhile; reload and try again"), "danger")
+            return redirect(back)
+        legal.acknowledge(case, name, g.user)
+        audit.record(db.session, "case_acknowledged", "Case", case.id, summary=f"{case.number}: {name}")
+        db.session.commit()
+        flash(_("Acknowledged; the case may go on"), "success")
+        return redirect(back)
 
     @expose("/case/<int:case_id>/materials/<int:material_id>")
     @has_access

@@ -90,22 +90,7 @@ def identity_on_record(unit, record, ctx):
     return _wrap(v.obligee_on_record, ctx["identity"], ctx.get("record_parties", []))
 
 
-def _amount(data, key):
-    try:
-        return Decimal(str(data.get(key))) if data.get(key) not in (None, "") else None
-    except ArithmeticError:
-        return None
-
-
-@case_check("amount_not_above_collateral")
-def amount_not_above_collateral(case, business):
-    out = []
-    for cu in case.units:
-        amount = _amount(cu.data, "secured_amount") or _amount(cu.data, "maximum_amount")
-        value = _amount(cu.data, "collateral_value")
-        if amount is not None and value is not None and amount > value:
-            out.append(str(_l("%(unit)s: the secured amount is above the collateral value", unit=cu.unit.location)))
-    return out
+# amount_not_above_collateral lives with the other legal constraints (legal.py).
 
 
 @case_check("rank_not_taken")
@@ -132,10 +117,10 @@ def at_least_one_unit(case, business):
 def shares_sum_to_one(case, business):
     out = []
     by_role = {}
-    for p in case.parties:
+    for p in case.parties:   # a party attached to one unit shares with that unit's parties only
         if p.share is not None:
-            by_role.setdefault(p.role, []).append(Decimal(p.share))
-    for role, shares in by_role.items():
+            by_role.setdefault((p.role, getattr(p, "case_unit_id", None)), []).append(Decimal(p.share))
+    for (role, _unit), shares in by_role.items():
         if sum(shares) != Decimal("1"):
             out.append(str(_l("Shares of the %(role)s parties must add up to 1", role=role)))
     return out

@@ -14,6 +14,7 @@ from app.services import numbering, workdays
 from models import Certificate, Institution, Mortgage, MortgageParty, Party, PreNotice, PreNoticeParty, Right, RightHolder
 from models.base import utcnow
 
+from . import legal
 from .lookup import record_for
 from .registry import Option, WorkflowError, effect
 
@@ -69,14 +70,16 @@ def _mortgage_values(data):
     return out
 
 
-def _new_mortgage(case, cu):
+def _new_mortgage(case, business, cu):
     inst = case.institution
-    values = _mortgage_values(cu.data or {})
+    # The contract's terms (asked once per case for a 在建 mortgage) with the unit's own; only the amount
+    # of the mortgage's kind (一般: 被担保主债权数额, 最高额: 最高债权额) is recorded.
+    values = _mortgage_values(legal.effective(business, case, cu))
     rank = int(cu.data["rank"]) if (cu.data or {}).get("rank") not in (None, "") else _next_rank(cu.unit)
     m = Mortgage(unit_id=cu.unit_id, institution_id=inst.id, mortgagee_name=inst.name, rank=rank,
                  proof_number=numbering.proof_number(), case_id=case.id, **values)
     for role in ("mortgagor", "debtor"):
-        for cp in _roles(case, role):
+        for cp in legal.parties_of_unit(case, cu, role):
             m.parties.append(MortgageParty(party_id=_party(cp).id, role=role))
     db.session.add(m)
     cu.unit.mortgaged = True
@@ -88,7 +91,7 @@ def _new_mortgage(case, cu):
 @effect("create_mortgage", roles=("mortgagor",), stage="record")
 def create_mortgage(case, business, user):
     for cu in case.units:
-        _new_mortgage(case, cu)
+        _new_mortgage(case, business, cu)
 
 
 def _current_mortgage(case, business, cu):
@@ -154,8 +157,8 @@ def create_pre_notice(case, business, user):
         p = PreNotice(unit_id=cu.unit_id, kind=kind, proof_number=numbering.proof_number(), case_id=case.id,
                       institution_id=case.institution_id if kind in ("3", "4") else None,
                       amount=_dec((cu.data or {}).get(opts.get("amount_field", "amount"))))
-        for role in ("obligee", "obligor"):
-            for cp in _roles(case, opts.get(f"{role}_role", role)):
+        for role in ("obligee", "obligor"):   # a batch's buyers each on their own unit only
+            for cp in legal.parties_of_unit(case, cu, opts.get(f"{role}_role", role)):
                 p.parties.append(PreNoticeParty(party_id=_party(cp).id, role=role))
         db.session.add(p)
         cu.unit.pre_noticed = True
@@ -185,22 +188,22 @@ def convert_pre_notice(case, business, user):
         p = _close_pre_notice(case, business, cu, "converted")
         if not (cu.data or {}).get("secured_amount") and p.amount is not None:
             cu.data = {**(cu.data or {}), "secured_amount": str(p.amount)}
-        _new_mortgage(case, cu)
+        _new_mortgage(case, business, cu)
 
 
 HOLDER = {"holder_role": Option("role", "obligee")}   # who becomes the holder of the new right
 
 
-def _holders(case, business):
+def _holders(case, business, cu):
     role = business.effect_options.get("holder_role", "obligee")
-    people = _roles(case, role)
+    people = legal.parties_of_unit(case, cu, role)
     if not people:
         raise WorkflowError([f"no party with role '{role}' to register as holder"])
     return people
 
 
 def _new_right(case, business, cu):
-    people = _holders(case, business)
+    people = _holders(case, business, cu)
     right = Right(unit_id=cu.unit_id, certificate_number=numbering.certificate_number(), case_id=case.id,
                   share_mode="0" if len(people) == 1 else "2")
     even = (Decimal(1) / len(people)).quantize(Decimal("0.0001"))

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from app import validators
 from app.services import tax
 
+from . import legal
 from .language import current_locale
 from .registry import CASE_CHECKS, Need, Problem, guard
 
@@ -53,22 +54,24 @@ def check_value(field, value, vocab_codes):
     return None
 
 
-def check_fields(fields, data, vocabularies, prefix=""):
+def check_fields(fields, data, vocabularies, prefix="", context=None):
     """Problems of the filled-in values; choices are checked against the vocabularies the case's
-    rules version pinned (Business.vocabularies), not today's file."""
+    rules version pinned (Business.vocabularies), not today's file. context: the values of the case
+    form, which a per-unit field's conditions may name."""
     def codes(name):
         return {item.code for item in vocabularies.get(name, [])}
 
     out = []
+    seen = {**(context or {}), **data}
     for f in fields:
         value = data.get(f.field)
         label = f.label.get(_loc())
-        needed = f.required or (f.required_when and all(str(data.get(k)) == str(v) for k, v in f.required_when.items()))
+        needed = f.required or (f.required_when and all(str(seen.get(k)) == str(v) for k, v in f.required_when.items()))
         if _blank(value):
-            if needed:
+            if needed and legal.applies(f, seen):
                 out.append(Problem("critical", str(_l("%(label)s is required", label=prefix + label)), f.field))
             continue
-        message = check_value(f, value, codes)
+        message = check_value(f, value, codes) or legal.field_problem(f, seen, fields, vocabularies=vocabularies)
         if message:
             out.append(Problem("critical", f"{prefix}{label}: {message}", f.field))
             continue
@@ -86,7 +89,8 @@ def check_fields(fields, data, vocabularies, prefix=""):
 def form_complete(case, business, transition):
     out = check_fields(business.form.case, case.form_data or {}, business.vocabularies)
     for cu in case.units:
-        out += check_fields(business.form.per_unit, cu.data or {}, business.vocabularies, prefix=f"{cu.unit.location} ")
+        out += check_fields(business.form.per_unit, cu.data or {}, business.vocabularies,
+                            prefix=f"{cu.unit.location} ", context=case.form_data or {})
     return out
 
 
@@ -123,7 +127,13 @@ def parties_complete(case, business, transition):
     for role, spec in business.form.parties.items():
         people = [p for p in case.parties if p.role == role]
         label = spec.label.get(_loc())
-        if len(people) < spec.min:
+        if spec.per_unit and business.batch:   # each unit needs its own (or the case's shared) parties
+            for cu in case.units:
+                if len(legal.parties_of_unit(case, cu, role)) < spec.min:
+                    out.append(Problem("critical", str(_l("%(unit)s: at least %(n)s %(label)s needed",
+                                                          unit=cu.unit.location, n=spec.min, label=label)),
+                                       f"party:{role}"))
+        elif len(people) < spec.min:
             out.append(Problem("critical", str(_l("At least %(n)s %(label)s needed", n=spec.min, label=label)), f"party:{role}"))
         if spec.max is not None and len(people) > spec.max:
             out.append(Problem("critical", str(_l("At most %(n)s %(label)s allowed", n=spec.max, label=label)), f"party:{role}"))
@@ -172,7 +182,8 @@ def fees_paid(case, business, transition):
 def case_checks(case, business, transition):
     out = []
     for chk in business.case_checks:
-        out += [Problem(chk.severity, message) for message in CASE_CHECKS[chk.check](case, business)]
+        severity, messages = legal.with_acknowledgment(chk, case, transition, CASE_CHECKS[chk.check](case, business))
+        out += [Problem(severity, message) for message in messages]
     return out
 
 

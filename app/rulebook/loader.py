@@ -303,6 +303,14 @@ def _default_problem(f, vocab):
     return None
 
 
+def _is_date(value):
+    try:
+        datetime.date.fromisoformat(str(value))
+        return True
+    except ValueError:
+        return False
+
+
 def load_workflow(path):
     path = Path(path)
     return load_workflow_text(path.read_text(encoding="utf-8"), _display(path))
@@ -586,7 +594,12 @@ def _names(spec, located, ctx, expected_key):
         for i, c in good(getattr(spec, section)):
             if c.check is not None:
                 need(c.check in table, (section, i, "check"), M.UNKNOWN_CHECK(name=c.check, known=join(sorted(table))))
+            if getattr(c, "acknowledge", None) is not None:
+                need(c.acknowledge in KNOWN_ROLES, (section, i, "acknowledge"),
+                     M.UNKNOWN_ROLE(name=c.acknowledge, known=join(sorted(KNOWN_ROLES))))
     form = spec.form
+    # A per-unit field may depend on a field asked once for the case (only_when: {mortgage_kind: ...}).
+    case_written = [f.get("field") if isinstance(f, dict) else None for f in (raw("form", "case") or [])]
     for section in ("case", "per_unit"):
         fields = getattr(form, section, None) if form is not None else None
         if fields is None:
@@ -613,6 +626,15 @@ def _names(spec, located, ctx, expected_key):
                         value=value, vocab=target.vocabulary, name=other, known=join(codes)))
             if f.prefill and section == "per_unit" and spec.lookup_record in registry.RECORDS:
                 need(*_prefill_problem(f.prefill, spec.lookup_record, path + ("prefill",)))
+            for other in (f.only_when or {}):
+                need(other in written or other in case_written, path + ("only_when",), M.ONLY_WHEN_UNKNOWN(name=other))
+            if f.earliest is not None:
+                need(_is_date(f.earliest), path + ("earliest",), M.NOT_A_DATE_VALUE(given=M.given(f.earliest)))
+            for key in ("earliest", "years_ahead", "max_years_after"):
+                if getattr(f, key) is not None and f.type is not None:
+                    need(f.type == "date", path + (key,), M.DATE_RULE_NOT_DATE(key=key))
+            if f.max_years_after is not None:
+                need(f.after is not None, path + ("max_years_after",), M.MAX_YEARS_NEEDS_AFTER())
             if f.after:
                 target = next((g for g in fields if g is not None and g.field == f.after), None)
                 # A target whose own shape (or type) is wrong is reported for that; saying it is not

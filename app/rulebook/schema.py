@@ -35,6 +35,9 @@ class LookupKey(Strict):
 class Check(Strict):
     check: str
     severity: Literal["critical", "warning"] = "critical"
+    # A role (RegistryReviewer) that may let the case go on despite the check's finding by acknowledging
+    # it: until then the finding is a warning for the applicant and blocks that role's transitions.
+    acknowledge: Optional[str] = None
 
 
 FIELD_TYPES = ("text", "choice", "money", "date", "boolean", "integer", "id_number")
@@ -54,6 +57,14 @@ class Field(Strict):
     # The value a new case starts with (the business's most common one), so the clerk types only what
     # differs: a choice's code, true/false, "today" for a date, or a text. The loader checks it.
     default: Optional[Union[bool, str]] = None
+    # Legal constraints of the field (app/rulebook/legal.py): the field belongs to the form only when the
+    # other fields hold these values (一般抵押 has no 最高债权额), a date's range (earliest, years after
+    # today, years after the `after` field), and the law they come from, named in their messages.
+    only_when: Optional[dict[str, str]] = None
+    earliest: Optional[str] = None
+    years_ahead: Optional[int] = PField(None, ge=0, le=100)
+    max_years_after: Optional[int] = PField(None, ge=1, le=100)
+    basis: Optional[Text] = None
 
     @model_validator(mode="after")
     def _choice_needs_vocabulary(self):
@@ -65,7 +76,8 @@ class Field(Strict):
 class PartySpec(Strict):
     label: Text
     source: Literal["applicant_institution", "unit_holders", "unit_mortgagors", "unit_obligees",
-                    "unit_obligors", "unit_debtors", "building_developer", "manual"] = "manual"
+                    "unit_obligors", "unit_debtors", "building_developer", "pre_notice_buyers",
+                    "manual"] = "manual"
     min: int = 0
     max: Optional[int] = None
     validator: Optional[str] = None
@@ -73,6 +85,9 @@ class PartySpec(Strict):
     # Another role whose parties this one copies when the case starts (the debtor is, most often, the
     # mortgagor); the clerk changes it with one tick on the case page.
     same_as: Optional[str] = None
+    # In a batch, each unit has its own parties in this role (the buyer of each unit), attached to it on
+    # the case page or by the Excel rows; the register records each unit with its own.
+    per_unit: bool = False
 
     @model_validator(mode="after")
     def _min_not_above_max(self):

@@ -13,7 +13,7 @@ from app.services import numbering
 from models import Case, CaseHistory, CaseParty, CaseUnit, Institution, Unit
 from models.base import utcnow
 
-from . import registry
+from . import legal, registry
 from .guards import fees_due  # noqa: F401  (re-exported for the desk and payment views)
 from .language import current_locale
 from .lookup import evaluate, record_for
@@ -69,6 +69,11 @@ def _party_rows(business, units, user, institution):
                 for rp in getattr(record, "parties", []):
                     if rp.role in wanted:
                         add_party(role, rp.party)
+            elif spec.source == "pre_notice_buyers":   # the buyer, never the developer who sold
+                for party in legal.pre_notice_buyers(unit):
+                    add_party(role, party)
+                    if spec.per_unit and business.batch and rows and rows[-1].id_number == party.id_number:
+                        rows[-1].unit_id_hint = unit.id   # each unit's buyer on that unit (start_case links it)
             elif spec.source == "building_developer" and unit.building.developer_id:
                 dev = db.session.get(Institution, unit.building.developer_id)
                 add(role, "organisation", dev.name, "8", dev.uscc, dev.contact_phone)
@@ -118,7 +123,10 @@ def start_case(business_key, user, unit_ids, group_name=None) -> Case:
                 form_data={})
     for unit, record in units:
         case.units.append(CaseUnit(unit_id=unit.id, group_name=group_name, data=_prefill(business, record)))
+    by_unit = {cu.unit_id: cu for cu in case.units}
     for row in _party_rows(business, units, user, institution):
+        if getattr(row, "unit_id_hint", None) is not None:
+            row.case_unit = by_unit[row.unit_id_hint]
         case.parties.append(row)
     case.history.append(CaseHistory(node_from=None, node_to=initial, action="start", actor_id=user.id,
                                     actor_name=_actor_name(user)))

@@ -17,6 +17,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from app import validators
+from app.rulebook import legal
 
 MAX_MEMBERS = 200
 MAX_UNCOMPRESSED = 100 * 1024 * 1024
@@ -105,6 +106,11 @@ def vocab_codes(field):
     return {item.code: (item.name.get(lang) or item.name.get("zh")) for item in rulebook.vocabulary(field.vocabulary)}
 
 
+def _vocabularies(fields):
+    from app import rulebook
+    return {f.vocabulary: rulebook.vocabulary(f.vocabulary) for f in fields if getattr(f, "vocabulary", None)}
+
+
 def validate_values(fields, raw: dict) -> tuple[dict, dict]:
     """Parse every field of one record; returns (values, errors{field: message}).
 
@@ -123,13 +129,17 @@ def validate_values(fields, raw: dict) -> tuple[dict, dict]:
             continue
         needed = f.required or (f.required_when and all(
             str(values.get(k) or "") == str(v) for k, v in f.required_when.items()))
-        if needed and values.get(f.field) in (None, ""):
+        if needed and values.get(f.field) in (None, "") and legal.applies(f, values):
             errors[f.field] = _("This field is required")
         after = getattr(f, "after", None)
         if after and values.get(f.field) and values.get(after) and after not in errors:
             if str(values[f.field]) <= str(values[after]):
                 errors[f.field] = _("Must be after %(other)s", other=next(
                     (field_label(o) for o in fields if o.field == after), after))
+        if f.field not in errors:   # the register's legal constraints (the other kind's amount, a date's range)
+            problem = legal.field_problem(f, values, fields, vocabularies=_vocabularies(fields))
+            if problem:
+                errors[f.field] = problem
     return values, errors
 
 
@@ -141,9 +151,10 @@ def build_template(business, rows=()) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "units"
-    header = [_("Unit code")] + [field_label(f) for f in fields]
+    header = [_("Unit code")] + [field_label(f) for f in fields] + [label for _n, label, _r, _k in party_columns(business)]
     ws.append(header)
-    ws.append([UNIT_CODE_COLUMN] + [f.field for f in fields])  # machine names keep the import stable
+    # machine names keep the import stable
+    ws.append([UNIT_CODE_COLUMN] + [f.field for f in fields] + [name for name, _l, _r, _k in party_columns(business)])
     bold = Font(bold=True)
     for cell in ws[1]:
         cell.font = bold
@@ -221,12 +232,13 @@ def read_rows(business, data: bytes, progress=None) -> list[dict]:
         next(rows, None)  # the human header
         names = [str(c).strip() if c is not None else "" for c in (next(rows, None) or ())]
         fields = list(business.form.per_unit)
-        expected = [UNIT_CODE_COLUMN] + [f.field for f in fields]
+        people = party_columns(business)
+        expected = [UNIT_CODE_COLUMN] + [f.field for f in fields] + [name for name, _l, _r, _k in people]
         if names[:len(expected)] != expected:
             raise ExcelError(_("The columns do not match this business's template; please download it again"))
         letters = _column_letters(len(expected))
         labels = {f.field: field_label(f) for f in fields}
-        errors, result, seen = [], [], {}
+        errors, result, seen, buyers = [], [], {}, {}
         for number, row in enumerate(rows, start=3):
             if row is None or all(v in (None, "") for v in row):
                 continue
@@ -245,7 +257,8 @@ def read_rows(business, data: bytes, progress=None) -> list[dict]:
             for i, f in enumerate(fields, start=1):
                 if f.field in bad:
                     errors.append((number, f"{letters[i]} ({labels[f.field]})", bad[f.field]))
-            result.append({"row": number, "unit_code": code, "values": values})
+            parties = _row_parties(business, people, record, number, letters, len(fields) + 1, errors, buyers)
+            result.append({"row": number, "unit_code": code, "values": values, "parties": parties})
             if progress and number % 100 == 0:
                 progress(number)
         if errors:
@@ -255,6 +268,51 @@ def read_rows(business, data: bytes, progress=None) -> list[dict]:
         return result
     finally:
         wb.close()
+
+
+PARTY_PARTS = ("name", "id_number", "phone")
+
+
+def party_columns(business):
+    """[(machine name, header, role, part)]: a batch's per-unit party roles (the buyer of each unit) as
+    columns, one party per row, so each unit's row names its own buyer."""
+    if not getattr(business, "batch", False):
+        return []
+    words = {"name": _("Name"), "id_number": _("ID number"), "phone": _("Phone")}
+    return [(f"{role}__{part}", f"{_label(spec)}{words[part]}", role, part)
+            for role, spec in business.form.parties.items() if spec.per_unit for part in PARTY_PARTS]
+
+
+def _row_parties(business, people, record, number, letters, first, errors, buyers):
+    """{role: {name, id_number, phone}} of one row, each checked as the case page checks a party."""
+    out = {}
+    for i, (name, header, role, part) in enumerate(people):
+        value = str(record.get(name) or "").strip()
+        if value:
+            out.setdefault(role, {})[part] = value
+    for role, typed in out.items():
+        spec = business.form.parties[role]
+
+        def cell(part):
+            index = first + [n for n, _h, _r, _p in people].index(f"{role}__{part}")
+            return f"{letters[index]} ({people[index - first][1]})"
+        if not typed.get("name"):
+            errors.append((number, cell("name"), _("This field is required")))
+        try:
+            typed["id_number"] = validators.REGISTRY[spec.validator or "id_or_uscc"](typed.get("id_number", ""))
+        except validators.ValidationFailed as exc:
+            errors.append((number, cell("id_number"), str(exc)))
+        else:
+            key = (role, typed["id_number"])
+            if key in buyers:
+                errors.append((number, cell("id_number"), _("Same party as row %(row)d", row=buyers[key])))
+            buyers.setdefault(key, number)
+        if typed.get("phone"):
+            try:
+                validators.REGISTRY["mobile"](typed["phone"])
+            except validators.ValidationFailed as exc:
+                errors.append((number, cell("phone"), str(exc)))
+    return out
 
 
 def _column_letters(n):

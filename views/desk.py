@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app import rulebook
 from app.extensions import db
+from app.rulebook import markers
 from app.services import pdf
 from app.validators import ValidationFailed
 from models import Case, CaseHistory, CaseUnit
@@ -197,13 +198,8 @@ class DeskOfficeView(BaseView):
 
 
 def rejected_nodes():
-    """States a rejection leads to, read from every business's transitions that require a reject type."""
-    nodes = set()
-    for b in rulebook.all_businesses():
-        for t in b.workflow.transitions:
-            if t.requires_reject_type:
-                nodes.update(t.to)
-    return sorted(nodes) or ["rejected"]
+    """States a rejected case waits in: those the workflows mark with `reapply_to`."""
+    return sorted({n for b in rulebook.all_businesses() for n in markers.rejected_states(b.workflow)})
 
 
 def _case_info(case):
@@ -212,8 +208,9 @@ def _case_info(case):
     return {"business": dc.tx(business.name), "node": dc.state_label(business, case.node),
             "units": ", ".join(cu.unit.location for cu in case.units[:2]) + ("…" if len(case.units) > 2 else ""),
             "confirm": [p for p in case.parties if p.role in confirm_roles],
-            "reapply": [t for t in business.workflow.transitions if case.node in t.from_ and t.event != "cancel"
-                        and not t.requires_reject_type and "InstitutionOperator" in t.roles],
+            "reapply": [t for t in markers.reapply_transitions(business.workflow, case.node)
+                        if {r.name for r in g.user.roles} & set(t.roles)],
+            "reapply_targets": lambda t: markers.reapply_targets(business.workflow, case.node, t),
             "state_label": lambda n: dc.state_label(business, n)}
 
 

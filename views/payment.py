@@ -7,16 +7,26 @@ from flask import abort, current_app, flash, g, jsonify, redirect, request, sess
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from app import rulebook
 from app.extensions import csrf, db
+from app.rulebook import markers
 from app.services import payment as payments
 from models import Case, Payment
 
 from .public import _progress
 
-_PAYABLE = ("pre_review", "accepted", "approved")
+
+
+def payable_clause():
+    """Cases in a state their business's workflow marks payable (businesses grouped by their states)."""
+    groups = {}
+    for b in rulebook.all_businesses():
+        groups.setdefault(tuple(markers.payable_states(b.workflow)), []).append(b.key)
+    return or_(*(and_(Case.business_key.in_(keys), Case.node.in_(states)) for states, keys in groups.items()
+                 if states)) if groups else Case.id.is_(None)
 
 
 def case_within_reach(case_id):
@@ -42,12 +52,11 @@ class PublicServicePaymentView(BaseView):
                 session["pay_cases"] = (session.get("pay_cases", []) + [found.id])[-20:]
         own = []
         if g.user.institution_id:
-            own = db.session.scalars(select(Case).where(Case.node.in_(_PAYABLE)).options(selectinload(Case.payments))
+            own = db.session.scalars(select(Case).where(payable_clause()).options(selectinload(Case.payments))
                                      .order_by(Case.submitted_at.desc()).limit(20)).all()
         rows = [(c, *payments.outstanding(c)) for c in ([found] if found else []) + own]
         paid = db.session.scalars(select(Payment).where(Payment.status == "paid").order_by(Payment.paid_at.desc())
                                   .limit(20)).all() if g.user.institution_id else []
-        from app import rulebook
         from app.services import tax
         return self.render_template("payment/index.html", rows=rows, paid=paid,
                                     taxed=lambda c: tax.summary(c) if tax.applies(rulebook.for_case(c)) else None)

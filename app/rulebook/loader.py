@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from app import roles as role_names
 from app import validators
 
-from . import registry
+from . import markers, registry
 from . import messages as M
 from .messages import Problem, join
 from .schema import BusinessSpec, VocabItem, Workflow
@@ -243,7 +243,7 @@ def check_graph(wf, located, base, complete=True):
             out.append(problem(located, base + ("states", name), M.UNREACHABLE_STATE(name=name, initial=initials[0])))
         elif not s.final and not any(name in t.from_ for t in wf.transitions):
             out.append(problem(located, base + ("states", name), M.DEAD_END_STATE(name=name)))
-    return out
+    return out + markers.problems(wf, located, base)
 
 
 def _wait_problems(t, i, states, located, base):

@@ -105,6 +105,11 @@ class State(Strict):
     executor: Optional[str] = None      # "applicant" or a role name; None for final states
     initial: bool = False
     final: bool = False
+    # Markers the views ask instead of naming states (app/rulebook/markers.py): fees may be paid here;
+    # the applicant may still edit the form and materials; a case rejected here may restart from these states.
+    payable: bool = False
+    editable: bool = False
+    reapply_to: list[str] = []
 
 
 def _as_list(value):

@@ -75,6 +75,25 @@ class PublicServicePaymentView(BaseView):
             return redirect(url_for(".index"))
         return redirect(checkout)
 
+    @expose("/receipt/<int:payment_id>")
+    @has_access
+    def receipt(self, payment_id):
+        """缴费凭证 (PDF): the lines the order was made of, each with its legal basis."""
+        from app.services import pdf
+        from app.services.money import to_chinese_upper
+
+        from .downloads import file_response
+        payment = db.session.scalar(select(Payment).where(Payment.id == payment_id, Payment.status == "paid")
+                                    .execution_options(skip_scope=True)) or abort(404)
+        case = case_within_reach(payment.case_id) or abort(404)
+        business = rulebook.for_case(case)
+        data = {"order_number": payment.order_number, "case_number": case.official_number or case.number,
+                "paid_at": payment.paid_at.strftime("%Y-%m-%d %H:%M"), "payer": case.institution.name,
+                "business": business.name.get(rulebook.current_locale()), "lines": payment.items,
+                "amount": payment.amount, "amount_words": to_chinese_upper(payment.amount),
+                "provider_ref": payment.provider_ref}
+        return file_response(pdf.render("receipt.html", r=data), f"receipt-{payment.order_number}.pdf")
+
     @expose("/notify", methods=["POST"])
     def notify(self):
         """The provider's callback: proven by the adapter, applied once. The sandbox's form (with return=1) goes

@@ -3,7 +3,7 @@ and a case page where the reviewer fires the transitions the rules allow (with o
 type where the rules require them). Each queue row and the case page show the fee (应缴/已缴) and tax
 status; the case page says before any button is pressed why a transition would be refused.
 """
-from flask import g, make_response, request, url_for
+from flask import flash, g, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -11,8 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app import rulebook
+from app import audit, rulebook
 from app.extensions import db
+from app.rulebook import fees, markers
 from models import Case, CaseUnit
 
 from . import desk_common as dc
@@ -45,6 +46,11 @@ def reviewer_queues():
     counts = dict(db.session.execute(select(Case.node, func.count()).where(
         Case.executor_role == REVIEWER_ROLE, Case.node.in_([n for n, _label in nodes])).group_by(Case.node)).all())
     return [(node, label, counts.get(node, 0)) for node, label in nodes]
+
+
+def _fee_lines(case):
+    from app.services import payment
+    return payment.outstanding(case)[0]
 
 
 def fee_status(case):
@@ -107,8 +113,28 @@ class ReviewView(BaseView):
             id_type_label=dc.id_type_label, state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
             reject_types=reject_types, tax=dc.tax_status(case, business), fees=fee_status(case),
-            blockers=blockers)
+            blockers=blockers, fee_lines=_fee_lines(case),
+            fee_flags=[(n, str(fees.FLAGS[n]), bool(fees.flags(case).get(n))) for n in fees.flags_used(business)])
         return make_response(body)
+
+    @expose("/case/<int:case_id>/flag", methods=["POST"])
+    @has_access
+    def flag(self, case_id):
+        """The reviewer marks a fact only the registry can state (a correction caused by its own error),
+        on which a fee exemption depends; audited, and only while the case is not finished."""
+        case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        name, on = request.form.get("flag", ""), request.form.get("value") == "1"
+        if name not in fees.flags_used(business) or markers.is_final(business.workflow, case.node):
+            flash(_("This mark cannot be changed on this case"), "danger")
+            return redirect(url_for(".case", case_id=case.id))
+        before = fees.flags(case)
+        fees.flag(case, name, on)
+        audit.record(db.session, "fee_flag_set" if on else "fee_flag_cleared", "Case", case.id,
+                     summary=f"{case.number}: {name}", before=before, after=fees.flags(case))
+        db.session.commit()
+        flash(_("Saved"), "success")
+        return redirect(url_for(".case", case_id=case.id))
 
     @expose("/case/<int:case_id>/materials/<int:material_id>")
     @has_access

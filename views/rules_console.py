@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app import rulebook, validators
 from app.extensions import db
+from app.rulebook.fees import table as fee_table
 from app.rulebook.registry import CASE_CHECKS, UNIT_CHECKS
 from app.services import flowchart
 from app.services.money import format_money, to_chinese_upper
@@ -56,9 +57,9 @@ def _field_rules(field):
 def page_context(business, case=None):
     """Everything the rendered business and the guide show, from the rules alone."""
     categories = {v.code: tx(v.name) for v in rulebook.vocabulary("categories")}
-    fees = [{"name": tx(f.name), "amount": format_money(f.amount), "words": to_chinese_upper(f.amount),
-             "when": "、".join(rulebook.label("unit_uses", v) or v for v in (f.when or {}).values())}
-            for f in business.fees]
+    fees = [{**row, "amount": format_money(row["amount"]), "words": to_chinese_upper(row["amount"]),
+             "when": "、".join(rulebook.label("unit_uses", v) for v in row["when"])}
+            for row in fee_table(business, _loc())]
     return {
         "b": business, "tx": tx, "field_rules": _field_rules, "fees": fees,
         "category": categories.get(business.category, business.category),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app import rulebook
 from app.extensions import db
-from app.rulebook import markers
+from app.rulebook import applicants, markers
 from app.services import pdf
 from app.validators import ValidationFailed
 from models import Case, CaseHistory, CaseUnit
@@ -29,8 +29,7 @@ def businesses_by_category():
     """[(category label, [business])] in the rules' order, for the apply menu and the workbench."""
     groups = {}
     for b in rulebook.all_businesses():
-        if g.user and g.user.is_authenticated and b.applicants and not (
-                {r.name for r in g.user.roles} & set(b.applicants) or any(r.name == "Admin" for r in g.user.roles)):
+        if g.user and g.user.is_authenticated and not (applicants.may_apply(b, g.user) or _admin()):
             continue
         groups.setdefault(b.category, []).append(b)
     out = []
@@ -60,6 +59,9 @@ class DeskApplyView(BaseView):
             business = rulebook.get(key)
         except KeyError:
             return make_response(_("Unknown business"), 404)
+        refused = _refused(business)
+        if refused is not None:
+            return refused
         keys = {k.field: (request.values.get(k.field) or "").strip() for k in business.lookup}
         candidates, error, status = None, None, 200
         if any(keys.values()) or request.method == "POST":
@@ -85,6 +87,8 @@ class DeskApplyView(BaseView):
             business = rulebook.get(key)
         except KeyError:
             return make_response(_("Unknown business"), 404)
+        if applicants.refusal(business, g.user) is not None:
+            return make_response(str(applicants.refusal(business, g.user)), 403)
         unit_ids = posted_ids(request.form.getlist("unit_id"))
         back = url_for(".lookup", key=key, **{k.field: request.form.get(k.field, "") for k in business.lookup})
         if not unit_ids:
@@ -123,6 +127,16 @@ def _start(business, keys, unit_ids, group_name, back):
         return redirect(back)
     flash(_("Case %(number)s started", number=case.number), "success")
     return redirect(url_for("DeskCaseView.show", case_id=case.id))
+
+
+def _admin():
+    return any(r.name == "Admin" for r in g.user.roles)
+
+
+def _refused(business):
+    """The 403 answer when the user may not apply for the business (its applicants and applicant_kinds)."""
+    why = applicants.refusal(business, g.user)
+    return make_response(str(why), 403) if why is not None and not _admin() else None
 
 
 def _institution_id():

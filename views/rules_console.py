@@ -17,9 +17,11 @@ from app import rulebook, validators
 from app.extensions import db
 from app.rulebook.fees import table as fee_table
 from app.rulebook.registry import CASE_CHECKS, UNIT_CHECKS
-from app.services import flowchart
+from app.services import flowchart, workdays
 from app.services.money import format_money, to_chinese_upper
 from models import Case, RuleVersion
+
+from . import calendar_console
 
 def _loc():
     return rulebook.current_locale()
@@ -100,7 +102,7 @@ class RuleConsoleView(BaseView):
         for b in rulebook.all_businesses():
             active = db.session.scalar(select(RuleVersion).where(RuleVersion.id == b.version_id)) if b.version_id else None
             rows.append((b, active))
-        return self.render_template("rules/index.html", rows=rows, tx=tx,
+        return self.render_template("rules/index.html", rows=rows, tx=tx, missing=workdays.missing_years(),
                                     categories={v.code: tx(v.name) for v in rulebook.vocabulary("categories")})
 
     @expose("/<key>/")
@@ -188,3 +190,4 @@ def register(appbuilder):
                         category="Rules", category_label=_l("Business rules"))
     appbuilder.add_view_no_menu(PublicServiceGuideView)
     appbuilder.add_link("Rules guide", label=_l("Service guide"), href="/guide/", icon="fa-book", category="Rules")
+    calendar_console.register(appbuilder)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from app import roles as role_names
 from app import validators
 
-from . import fees, markers, registry
+from . import applicants, fees, markers, registry
 from . import messages as M
 from .messages import Problem, join
 from .schema import BusinessSpec, VocabItem, Workflow
@@ -479,7 +479,7 @@ def _names(spec, located, ctx, expected_key):
             need(keys.count(m.key) == 1, ("materials", i, "key"), M.MATERIAL_TWICE(key=m.key))
         if m.accept is not None:
             need(bool(m.accept), ("materials", i, "accept"), M.NO_ACCEPTED_TYPE())
-    return out + fees.problems(spec, located, vocab)
+    return out + fees.problems(spec, located, vocab) + applicants.problems(spec, located)
 
 
 def load_directory(rules_dir):

@@ -268,6 +268,9 @@ class BusinessSpec(Strict):
     registration_type: str
     scenario: Text
     applicants: list[str]
+    # The kinds of applicant that may start the business (app/rulebook/applicants.py): bank, developer,
+    # agent (an institution of another kind), public (a person with a public account). None: any kind.
+    applicant_kinds: Optional[list[Literal["bank", "developer", "agent", "public"]]] = PField(None, min_length=1)
     batch: bool = False
     lookup_record: str
     lookup: list[LookupKey] = PField(min_length=1)

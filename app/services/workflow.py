@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit, rulebook, roles as role_names
 from app.extensions import db
-from app.rulebook import registry
+from app.rulebook import applicants, registry
 from app.rulebook.guards import fees_due  # noqa: F401  (re-exported for the desk and payment views)
 from app.rulebook.lookup import evaluate, record_for
 from app.rulebook.registry import Problem, register_wide
@@ -96,8 +96,9 @@ def _prefill(business, record):
 def start_case(business_key, user, unit_ids, group_name=None) -> Case:
     """Open a draft case for the units (each re-checked against the business's unit checks)."""
     business = rulebook.get(business_key)
-    if not _role_names(user) & set(business.applicants):
-        raise WorkflowError([_l("You may not apply for this business")])
+    refused = applicants.refusal(business, user)
+    if refused is not None:
+        raise WorkflowError([refused])
     if not getattr(user, "institution_id", None):
         raise WorkflowError([_l("Only an institution's operator can apply")])
     unit_ids = list(dict.fromkeys(unit_ids or []))

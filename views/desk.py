@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import rulebook
+from app.errors import PAGES
 from app.extensions import db
 from app.rulebook import applicants, markers
 from app.services import pdf
@@ -59,7 +60,7 @@ class DeskApplyView(BaseView):
             business = rulebook.get(key)
         except KeyError:
             return make_response(_("Unknown business"), 404)
-        refused = _refused(business)
+        refused = _refused(self, business)
         if refused is not None:
             return refused
         keys = {k.field: (request.values.get(k.field) or "").strip() for k in business.lookup}
@@ -87,8 +88,9 @@ class DeskApplyView(BaseView):
             business = rulebook.get(key)
         except KeyError:
             return make_response(_("Unknown business"), 404)
-        if applicants.refusal(business, g.user) is not None:
-            return make_response(str(applicants.refusal(business, g.user)), 403)
+        refused = _refused(self, business, admin_may_look=False)
+        if refused is not None:
+            return refused
         unit_ids = posted_ids(request.form.getlist("unit_id"))
         back = url_for(".lookup", key=key, **{k.field: request.form.get(k.field, "") for k in business.lookup})
         if not unit_ids:
@@ -133,10 +135,14 @@ def _admin():
     return any(r.name == "Admin" for r in g.user.roles)
 
 
-def _refused(business):
-    """The 403 answer when the user may not apply for the business (its applicants and applicant_kinds)."""
+def _refused(view, business, admin_may_look=True):
+    """The 403 page saying why, when the user may not apply for the business (its applicants and
+    applicant_kinds); the administrator may look a business up, never start one."""
     why = applicants.refusal(business, g.user)
-    return make_response(str(why), 403) if why is not None and not _admin() else None
+    if why is None or admin_may_look and _admin():
+        return None
+    return make_response(view.render_template("errors/page.html", code=403, title=PAGES[403][0], text=why,
+                                              plain=False), 403)
 
 
 def _institution_id():

@@ -126,3 +126,15 @@ def test_the_loader_refuses_wrong_markers_with_file_and_line(app, lang, words):
     for w in words:
         assert w in text, text
     assert "rules/marked.yaml" in text and ("line 15" in text or "第 15 行" in text), text
+
+
+def test_no_order_is_made_for_a_case_outside_a_payable_state(client, db):
+    from models import Payment
+    unit = db.session.scalars(select(Unit).where(Unit.use == "residential")).first()
+    case = factories.case(db, "bank_a_op", business_key="mortgage_general_online", node="draft")
+    db.session.add(CaseUnit(case_id=case.id, unit_id=unit.id, data={}))
+    db.session.commit()
+    client.auth.login("bank_a_op")
+    page = client.post(f"/pay/order/{case.id}", follow_redirects=True).get_data(as_text=True)
+    assert "当前环节不能缴纳此案卷的费用" in page
+    assert db.session.scalar(select(Payment).where(Payment.case_id == case.id)) is None

@@ -14,8 +14,11 @@ from app import rulebook
 from app.extensions import csrf, db
 from app.rulebook import markers
 from app.services import payment as payments
+from app.services import pdf
+from app.services.money import to_chinese_upper
 from models import Case, Payment
 
+from .downloads import file_response
 from .public import _progress
 
 
@@ -65,6 +68,9 @@ class PublicServicePaymentView(BaseView):
     @has_access
     def order(self, case_id):
         case = case_within_reach(case_id) or abort(404)
+        if not markers.is_payable(rulebook.for_case(case).workflow, case.node):
+            flash(_("The fees of this case cannot be paid at its current step"), "warning")
+            return redirect(url_for(".index"))
         try:
             order = payments.create_order(case)
             db.session.commit()
@@ -79,10 +85,6 @@ class PublicServicePaymentView(BaseView):
     @has_access
     def receipt(self, payment_id):
         """缴费凭证 (PDF): the lines the order was made of, each with its legal basis."""
-        from app.services import pdf
-        from app.services.money import to_chinese_upper
-
-        from .downloads import file_response
         payment = db.session.scalar(select(Payment).where(Payment.id == payment_id, Payment.status == "paid")
                                     .execution_options(skip_scope=True)) or abort(404)
         case = case_within_reach(payment.case_id) or abort(404)

@@ -72,6 +72,8 @@ def create_app(test_config=None):
             rulebook.init_app(app)  # invalid rules stop start-up: one message per problem (file, line, key path)
         except OperationalError:  # rules files checked; importing them as versions waits for the database
             pass
+        from app.services import workdays
+        workdays.warn_missing_years(app)  # the holiday calendar must cover this year and the next
 
     @app.url_value_preprocessor
     def _primary_keys_in_range(endpoint, values):

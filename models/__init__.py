@@ -2,6 +2,7 @@
 from .appointment import Appointment, AppointmentSlot  # noqa: F401
 from .audit import AuditLog  # noqa: F401
 from .ca_nonce import CaLoginNonce  # noqa: F401
+from .calendar import CalendarYear  # noqa: F401
 from .case import Case, CaseHistory, CaseParty, CaseUnit, Material  # noqa: F401
 from .certificate import ArchiveProof, Certificate  # noqa: F401
 from .counter import Counter  # noqa: F401

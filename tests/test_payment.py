@@ -11,8 +11,14 @@ from tests import factories
 
 @pytest.fixture
 def case_with_fees(db):
-    """A submitted 房屋抵押权首次登记 case of bank A on two residential units: 2 × 80 yuan."""
-    units = db.session.scalars(select(Unit).where(Unit.use == "residential").limit(2)).all()
+    """A submitted 房屋抵押权首次登记 case of bank A on residential units of two parcels: 2 件 × 80 yuan (units of
+    one parcel under one loan would be one 件, tests/test_fees.py)."""
+    from models import Building
+    parcels = {}
+    for b in db.session.scalars(select(Building).order_by(Building.id)):
+        parcels.setdefault(b.parcel_id, b.id)
+    units = [db.session.scalars(select(Unit).where(Unit.building_id == bid, Unit.use == "residential")).first()
+             for bid in list(parcels.values())[:2]]
     case = factories.case(db, "bank_a_op", node="pre_review")
     for unit in units:
         db.session.add(CaseUnit(case_id=case.id, unit_id=unit.id, data={}))

@@ -54,7 +54,8 @@ def _row(html, number):
 
 
 def test_each_queue_row_shows_fees_due_and_paid(client, db):
-    paid = queued_case(db, "pre_review", _free_units(db, 2), paid="80.00")
+    # Two units, each its own 件 (a transfer counts per unit; one loan on one parcel would be one 件).
+    paid = queued_case(db, "pre_review", _free_units(db, 2), business_key="second_hand_transfer", paid="80.00")
     unpaid = queued_case(db, "pre_review", _free_units(db, 1))
     login(client, "reviewer")
     html = client.get("/review/?node=pre_review").get_data(as_text=True)

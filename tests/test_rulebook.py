@@ -127,8 +127,8 @@ def test_duplicate_key(rules_copy):
 def test_amount_written_as_a_number_is_refused(rules_copy):
     f = rules_copy / "mortgage_first.yaml"
     edit(f, 'amount: "550.00"', "amount: 550.00")
-    problem = next(p for p in problems_for(rules_copy) if "fees[1].amount" in p)
-    assert problem == f"rules/mortgage_first.yaml, line {line_of(f, 'amount: 550.00')}: fees[1].amount: " \
+    problem = next(p for p in problems_for(rules_copy) if "fees[0].amounts[1].amount" in p)
+    assert problem == f"rules/mortgage_first.yaml, line {line_of(f, 'amount: 550.00')}: fees[0].amounts[1].amount: " \
                       "write amounts as quoted strings, e.g. \"80.00\""
 
 

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
 from app import jobs, paging, rulebook
+from app.errors import PAGES
 from app.extensions import db
+from app.rulebook import applicants, markers
 from app.services import pdf
 from app.validators import ValidationFailed
 from models import Case, CaseHistory, CaseUnit, Unit
@@ -29,8 +31,7 @@ def businesses_by_category():
     """[(category label, [business])] in the rules' order, for the apply menu and the workbench."""
     groups = {}
     for b in rulebook.all_businesses():
-        if g.user and g.user.is_authenticated and b.applicants and not (
-                {r.name for r in g.user.roles} & set(b.applicants) or any(r.name == "Admin" for r in g.user.roles)):
+        if g.user and g.user.is_authenticated and not (applicants.may_apply(b, g.user) or _admin()):
             continue
         groups.setdefault(b.category, []).append(b)
     out = []
@@ -60,6 +61,9 @@ class DeskApplyView(BaseView):
             business = rulebook.get(key)
         except KeyError:
             return make_response(_("Unknown business"), 404)
+        refused = _refused(self, business)
+        if refused is not None:
+            return refused
         keys = {k.field: (request.values.get(k.field) or "").strip() for k in business.lookup}
         candidates, error, status = None, None, 200
         if any(keys.values()) or request.method == "POST":
@@ -85,6 +89,9 @@ class DeskApplyView(BaseView):
             business = rulebook.get(key)
         except KeyError:
             return make_response(_("Unknown business"), 404)
+        refused = _refused(self, business, admin_may_look=False)
+        if refused is not None:
+            return refused
         unit_ids = posted_ids(request.form.getlist("unit_id"))
         back = url_for(".lookup", key=key, **{k.field: request.form.get(k.field, "") for k in business.lookup})
         if not unit_ids:
@@ -123,6 +130,20 @@ def _start(business, keys, unit_ids, group_name, back):
         return redirect(back)
     flash(_("Case %(number)s started", number=case.number), "success")
     return redirect(url_for("DeskCaseView.show", case_id=case.id))
+
+
+def _admin():
+    return any(r.name == "Admin" for r in g.user.roles)
+
+
+def _refused(view, business, admin_may_look=True):
+    """The 403 page saying why, when the user may not apply for the business (its applicants and
+    applicant_kinds); the administrator may look a business up, never start one."""
+    why = applicants.refusal(business, g.user)
+    if why is None or admin_may_look and _admin():
+        return None
+    return make_response(view.render_template("errors/page.html", code=403, title=PAGES[403][0], text=why,
+                                              plain=False), 403)
 
 
 def _institution_id():
@@ -219,13 +240,8 @@ def batch_print_job(job, params):
 
 
 def rejected_nodes():
-    """States a rejection leads to, read from every business's transitions that require a reject type."""
-    nodes = set()
-    for b in rulebook.all_businesses():
-        for t in b.workflow.transitions:
-            if t.requires_reject_type:
-                nodes.update(t.to)
-    return sorted(nodes) or ["rejected"]
+    """States a rejected case waits in: those the workflows mark with `reapply_to`."""
+    return sorted({n for b in rulebook.all_businesses() for n in markers.rejected_states(b.workflow)})
 
 
 def _case_info(case):
@@ -236,16 +252,17 @@ def _case_info(case):
 
 
 def _per_business_and_node(business, node):
-    """What a list row shows that depends only on its rules version and node: worked out once per
-    request for each pair, not for each of the page's rows."""
+    """What a list row shows that depends only on its rules version and node (and the signed-in user):
+    worked out once per request for each pair, not for each of the page's rows."""
     memo = g.setdefault("_desk_rows", {})
     key = (id(business), node)  # the Business objects live at least as long as the request
     if key not in memo:
         memo[key] = {
             "business": dc.tx(business.name), "node": dc.state_label(business, node),
             "confirm_roles": {role for role, spec in business.form.parties.items() if spec.confirm},
-            "reapply": [t for t in business.workflow.transitions if node in t.from_ and t.event != "cancel"
-                        and not t.requires_reject_type and "InstitutionOperator" in t.roles],
+            "reapply": [t for t in markers.reapply_transitions(business.workflow, node)
+                        if {r.name for r in g.user.roles} & set(t.roles)],
+            "reapply_targets": lambda t: markers.reapply_targets(business.workflow, node, t),
             "state_label": lambda n: dc.state_label(business, n)}
     return memo[key]
 

@@ -45,7 +45,7 @@ class DeskCaseView(BaseView):
             state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
             id_types=_id_types(), fees=payment.outstanding(case), tax=dc.tax_status(case, business),
-            waiting=business.workflow.waiting_in(case.node) is not None,
+            waiting=business.workflow.waiting_in(case.node) is not None, payable=dc.is_payable(case, business),
             same_as=lambda role, source: dc.same_as_ticked(case, role, source),
             keywords=dc.material_keywords, saved_at=lambda c: _hhmm(c.updated_at), only_when=dc.only_when_attrs,
             unit_names={cu.id: cu.unit.location for cu in case.units})

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app import rulebook
 from app.rulebook import legal
 from app.extensions import db
+from app.rulebook import markers
 from app.services import excel
 from models import Case, CaseUnit
 
@@ -41,7 +42,12 @@ def load_case(case_id: int) -> Case:
 
 
 def is_draft(case, business) -> bool:
-    return case.node == business.workflow.initial
+    """The applicant may still edit the case: its state is marked `editable` in the workflow."""
+    return markers.is_editable(business.workflow, case.node)
+
+
+def is_payable(case, business) -> bool:
+    return markers.is_payable(business.workflow, case.node)
 
 
 def state_label(business, node):

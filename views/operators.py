@@ -11,23 +11,24 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from app import audit, roles, validators
+from app import audit, roles, rulebook, validators
 from app.auth import LoginRefused, ca
 from app.auth.forms import BindCertificateForm, LookupForm, TransferForm
 from app.extensions import appbuilder, db
+from app.rulebook import markers
 from app.vocab import OPERATOR_STATUS, formatter
 from models import Case, Operator, OperatorCertificate
 
 from .base import RegistryModelView
 
-FINAL_NODES = ("issued", "cancelled")
 STAFF_ROLES = {roles.ADMIN, roles.REVIEWER, roles.CONFIGURATOR, roles.INSTITUTION_ADMIN, roles.OPERATOR}
 
 
 def open_cases(operator_id):
     """Cases the operator applied for or currently holds that have not reached a final node."""
+    final = sorted({n for b in rulebook.all_businesses() for n in markers.final_states(b.workflow)})
     return select(Case).where(or_(Case.applicant_id == operator_id, Case.executor_id == operator_id),
-                              Case.node.not_in(FINAL_NODES))
+                              Case.node.not_in(final))
 
 
 def _operator(pk):

@@ -7,16 +7,29 @@ from flask import abort, current_app, flash, g, jsonify, redirect, request, sess
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from app import rulebook
 from app.extensions import csrf, db
+from app.rulebook import markers
 from app.services import payment as payments
+from app.services import pdf
+from app.services.money import to_chinese_upper
 from models import Case, Payment
 
+from .downloads import file_response
 from .public import _progress
 
-_PAYABLE = ("pre_review", "accepted", "approved")
+
+
+def payable_clause():
+    """Cases in a state their business's workflow marks payable (businesses grouped by their states)."""
+    groups = {}
+    for b in rulebook.all_businesses():
+        groups.setdefault(tuple(markers.payable_states(b.workflow)), []).append(b.key)
+    return or_(*(and_(Case.business_key.in_(keys), Case.node.in_(states)) for states, keys in groups.items()
+                 if states)) if groups else Case.id.is_(None)
 
 
 def case_within_reach(case_id):
@@ -42,12 +55,11 @@ class PublicServicePaymentView(BaseView):
                 session["pay_cases"] = (session.get("pay_cases", []) + [found.id])[-20:]
         own = []
         if g.user.institution_id:
-            own = db.session.scalars(select(Case).where(Case.node.in_(_PAYABLE)).options(selectinload(Case.payments))
+            own = db.session.scalars(select(Case).where(payable_clause()).options(selectinload(Case.payments))
                                      .order_by(Case.submitted_at.desc()).limit(20)).all()
         rows = [(c, *payments.outstanding(c)) for c in ([found] if found else []) + own]
         paid = db.session.scalars(select(Payment).where(Payment.status == "paid").order_by(Payment.paid_at.desc())
                                   .limit(20)).all() if g.user.institution_id else []
-        from app import rulebook
         from app.services import tax
         return self.render_template("payment/index.html", rows=rows, paid=paid,
                                     taxed=lambda c: tax.summary(c) if tax.applies(rulebook.for_case(c)) else None)
@@ -56,6 +68,9 @@ class PublicServicePaymentView(BaseView):
     @has_access
     def order(self, case_id):
         case = case_within_reach(case_id) or abort(404)
+        if not markers.is_payable(rulebook.for_case(case).workflow, case.node):
+            flash(_("The fees of this case cannot be paid at its current step"), "warning")
+            return redirect(url_for(".index"))
         try:
             order = payments.create_order(case)
             db.session.commit()
@@ -65,6 +80,21 @@ class PublicServicePaymentView(BaseView):
             flash(str(exc), "warning")
             return redirect(url_for(".index"))
         return redirect(checkout)
+
+    @expose("/receipt/<int:payment_id>")
+    @has_access
+    def receipt(self, payment_id):
+        """缴费凭证 (PDF): the lines the order was made of, each with its legal basis."""
+        payment = db.session.scalar(select(Payment).where(Payment.id == payment_id, Payment.status == "paid")
+                                    .execution_options(skip_scope=True)) or abort(404)
+        case = case_within_reach(payment.case_id) or abort(404)
+        business = rulebook.for_case(case)
+        data = {"order_number": payment.order_number, "case_number": case.official_number or case.number,
+                "paid_at": payment.paid_at.strftime("%Y-%m-%d %H:%M"), "payer": case.institution.name,
+                "business": business.name.get(rulebook.current_locale()), "lines": payment.items,
+                "amount": payment.amount, "amount_words": to_chinese_upper(payment.amount),
+                "provider_ref": payment.provider_ref}
+        return file_response(pdf.render("receipt.html", r=data), f"receipt-{payment.order_number}.pdf")
 
     @expose("/notify", methods=["POST"])
     def notify(self):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import audit, paging, rulebook
-from app.rulebook import legal, workflow
+from app.rulebook import fees, legal, markers, workflow
 from app.extensions import db
 from models import Case, CaseUnit
 
@@ -53,6 +53,11 @@ def _fetch_queue(query):
     return db.session.scalars(query.options(selectinload(Case.units).joinedload(CaseUnit.unit),
                                             selectinload(Case.payments), selectinload(Case.tax_assessments))
                               ).unique().all()
+
+
+def _fee_lines(case):
+    from app.services import payment
+    return payment.outstanding(case)[0]
 
 
 def fee_status(case):
@@ -112,7 +117,8 @@ class ReviewView(BaseView):
             id_type_label=dc.id_type_label, state_label=lambda n: dc.state_label(business, n),
             action_label=lambda a: dc.action_label(business, a), reject_label=dc.reject_label,
             reject_types=reject_types, tax=dc.tax_status(case, business), fees=fee_status(case),
-            blockers=blockers, acks=acks)
+            blockers=blockers, acks=acks, fee_lines=_fee_lines(case),
+            fee_flags=[(n, str(fees.FLAGS[n]), bool(fees.flags(case).get(n))) for n in fees.flags_used(business)])
         return make_response(body)
 
     @expose("/case/<int:case_id>/acknowledge", methods=["POST"])
@@ -133,6 +139,25 @@ class ReviewView(BaseView):
         db.session.commit()
         flash(_("Acknowledged; the case may go on"), "success")
         return redirect(back)
+
+    @expose("/case/<int:case_id>/flag", methods=["POST"])
+    @has_access
+    def flag(self, case_id):
+        """The reviewer marks a fact only the registry can state (a correction caused by its own error),
+        on which a fee exemption depends; audited, and only while the case is not finished."""
+        case = dc.load_case(case_id)
+        business = rulebook.for_case(case)
+        name, on = request.form.get("flag", ""), request.form.get("value") == "1"
+        if name not in fees.flags_used(business) or markers.is_final(business.workflow, case.node):
+            flash(_("This mark cannot be changed on this case"), "danger")
+            return redirect(url_for(".case", case_id=case.id))
+        before = fees.flags(case)
+        fees.flag(case, name, on)
+        audit.record(db.session, "fee_flag_set" if on else "fee_flag_cleared", "Case", case.id,
+                     summary=f"{case.number}: {name}", before=before, after=fees.flags(case))
+        db.session.commit()
+        flash(_("Saved"), "success")
+        return redirect(url_for(".case", case_id=case.id))
 
     @expose("/case/<int:case_id>/materials/<int:material_id>")
     @has_access

@@ -16,10 +16,13 @@ from sqlalchemy import select
 from app import rulebook, validators
 from app.extensions import db
 from app.rulebook import registry
+from app.rulebook.fees import table as fee_table
 from app.rulebook.registry import CASE_CHECKS, UNIT_CHECKS
-from app.services import flowchart
+from app.services import flowchart, workdays
 from app.services.money import format_money, to_chinese_upper
 from models import Case, RuleVersion
+
+from . import calendar_console
 
 def _loc():
     return rulebook.current_locale()
@@ -57,9 +60,9 @@ def _field_rules(field):
 def page_context(business, case=None):
     """Everything the rendered business and the guide show, from the rules alone."""
     categories = {v.code: tx(v.name) for v in rulebook.vocabulary("categories")}
-    fees = [{"name": tx(f.name), "amount": format_money(f.amount), "words": to_chinese_upper(f.amount),
-             "when": "、".join(rulebook.label("unit_uses", v) or v for v in (f.when or {}).values())}
-            for f in business.fees]
+    fees = [{**row, "amount": format_money(row["amount"]), "words": to_chinese_upper(row["amount"]),
+             "when": "、".join(rulebook.label("unit_uses", v) for v in row["when"])}
+            for row in fee_table(business, _loc())]
     return {
         "b": business, "tx": tx, "field_rules": _field_rules, "fees": fees,
         "category": categories.get(business.category, business.category),
@@ -103,6 +106,7 @@ class RuleConsoleView(BaseView):
         pending = {b.key for b in rulebook.all_businesses() if rulebook.file_change(b.key)}
         return self.render_template("rules/index.html", rows=rows, tx=tx, pending=pending,
                                     precedence=rulebook.PRECEDENCE(), broken=rulebook.pinned_problems(),
+                                    missing=workdays.missing_years(),
                                     categories={v.code: tx(v.name) for v in rulebook.vocabulary("categories")})
 
     @expose("/<key>/")
@@ -218,3 +222,4 @@ def register(appbuilder):
                         category="Rules", category_label=_l("Business rules"))
     appbuilder.add_view_no_menu(PublicServiceGuideView)
     appbuilder.add_link("Rules guide", label=_l("Service guide"), href="/guide/", icon="fa-book", category="Rules")
+    calendar_console.register(appbuilder)

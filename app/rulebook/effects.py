@@ -268,7 +268,8 @@ def assign_case_number(case, business, user):
     if not case.official_number:
         case.official_number = numbering.official_case_number()
     case.accepted_at = utcnow()
-    case.deadline = workdays.add_working_days(dt.date.today(), business.time_limit.working_days)
+    # None (待核定) when the count runs into a year the holiday calendar does not cover yet.
+    case.deadline = workdays.deadline(dt.date.today(), business.time_limit.working_days)
 
 
 @effect("finish")

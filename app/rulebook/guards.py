@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from app import validators
 from app.services import tax
 
-from . import legal
+from . import fees, legal
 from .language import current_locale
 from .registry import CASE_CHECKS, Need, Problem, guard
 
@@ -160,13 +160,8 @@ def parties_confirmed(case, business, transition):
 
 
 def fees_due(case, business):
-    """Fee lines per unit (one 件 per unit, as the fee rules count) and their total."""
-    lines = []
-    for cu in case.units:
-        for fee in business.fees:
-            if all(str(getattr(cu.unit, k, None)) == str(v) for k, v in (fee.when or {}).items()):
-                lines.append({"item": fee.item, "name": fee.name.get(_loc()), "amount": fee.amount, "unit_id": cu.unit_id})
-    return lines, sum((line["amount"] for line in lines), Decimal("0.00"))
+    """Fee lines as the standard counts them (app/rulebook/fees.py) and their total."""
+    return fees.breakdown(case, business, _loc())
 
 
 @guard("fees_paid")

@@ -18,7 +18,7 @@ from sqlalchemy import inspect as sa_inspect
 from app import roles as role_names
 from app import validators
 
-from . import registry
+from . import applicants, fees, markers, registry
 from . import messages as M
 from .messages import Problem, join
 from .schema import BusinessSpec, CalendarSpec, TaxTable, VocabItem, Workflow
@@ -257,7 +257,7 @@ def check_graph(wf, located, base, complete=True):
             out.append(problem(located, base + ("states", name), M.UNREACHABLE_STATE(name=name, initial=initials[0])))
         elif not s.final and not any(name in t.from_ for t in wf.transitions):
             out.append(problem(located, base + ("states", name), M.DEAD_END_STATE(name=name)))
-    return out
+    return out + markers.problems(wf, located, base)
 
 
 def _wait_problems(t, i, states, located, base):
@@ -655,7 +655,7 @@ def _names(spec, located, ctx, expected_key):
             need(keys.count(m.key) == 1, ("materials", i, "key"), M.MATERIAL_TWICE(key=m.key))
         if m.accept is not None:
             need(bool(m.accept), ("materials", i, "accept"), M.NO_ACCEPTED_TYPE())
-    return out
+    return out + fees.problems(spec, located, vocab) + applicants.problems(spec, located)
 
 
 def _needs(spec, wf, located, ctx):

@@ -3,6 +3,7 @@ import datetime
 from decimal import Decimal
 from typing import Literal, Optional, Union
 
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field as PField, field_validator, model_validator
 
 from . import messages as M   # validators raise ValueError(catalogue message); the loader words it
@@ -121,6 +122,11 @@ class State(Strict):
     executor: Optional[str] = None      # "applicant" or a role name; None for final states
     initial: bool = False
     final: bool = False
+    # Markers the views ask instead of naming states (app/rulebook/markers.py): fees may be paid here;
+    # the applicant may still edit the form and materials; a case rejected here may restart from these states.
+    payable: bool = False
+    editable: bool = False
+    reapply_to: list[str] = []
 
 
 def _as_list(value):
@@ -191,26 +197,79 @@ class TransitionOverride(Strict):
     _lists = field_validator("to", mode="before")(classmethod(lambda cls, v: _as_list(v) if v else v))
 
 
+def _money(v):
+    # Floats lose cents; the rules write money as quoted strings, to the fen.
+    if isinstance(v, (float, int)) and not isinstance(v, bool):
+        raise ValueError(M.AMOUNT_AS_TEXT())
+    return v
+
+
+def _cents(v):
+    if v < 0 or v.as_tuple().exponent < -2:
+        raise ValueError(M.AMOUNT_CENTS())
+    return v
+
+
+FEE_ONE_AMOUNT = M.Entry(_l("a fee line has either 'amount' or 'amounts' (not both, not neither)"))
+FEE_COUNT_FIELD = M.Entry(_l("a fee counted per extra certificate needs 'count_field': the form field with the number of certificates"))
+
+# A fee condition: attribute -> the value (or any of the values) it must have. The names are checked
+# against the unit's and the case's attributes by app/rulebook/fees.py when the file loads.
+Condition = dict[str, Union[str, bool, list[str]]]
+
+
+class FeeAmount(Strict):
+    """One base amount of a fee line and the units it applies to (e.g. 住宅 80, 非住宅 550)."""
+    amount: Decimal
+    when: Optional[Condition] = None
+    name: Optional[Text] = None     # shown instead of the line's name, e.g. 登记费（住宅）
+
+    _text = field_validator("amount", mode="before")(classmethod(lambda cls, v: _money(v)))
+    _fen = field_validator("amount")(classmethod(lambda cls, v: _cents(v)))
+
+
+class FeeReduction(Strict):
+    """A reduced rate (e.g. half for a change of name only) with its legal basis."""
+    name: Text
+    rate: Decimal = PField(gt=0, lt=1)
+    when: Condition = PField(min_length=1)
+    basis: Text
+
+
+class FeeExemption(Strict):
+    """No fee (小微企业, 保障性住房, a correction of the registry's own error, 预告, 注销 ...), with its basis."""
+    name: Text
+    when: Condition = PField(min_length=1)
+    basis: Text
+
+
 class Fee(Strict):
+    """A fee line as the charging standard writes it (发改价格规〔2016〕2559号)."""
     item: str
     name: Text
-    amount: Decimal
-    when: Optional[dict[str, str]] = None   # unit attributes that must match, e.g. {use: residential}
+    # What one charge counts: `unit` (each 不动产单元 is one 件), `parcel` (one loan on the units of one
+    # parcel is one 件: 在建建筑物 with 20 flats is one 件), `case` (the whole case is one 件), or
+    # `extra_certificate` (工本费: each certificate of a 件 beyond the first).
+    per: Literal["unit", "parcel", "case", "extra_certificate"] = "unit"
+    amount: Optional[Decimal] = None
+    amounts: list[FeeAmount] = []
+    when: Optional[Condition] = None   # the line applies only to the 件 whose attributes match
+    # extra_certificate: the integer form field holding how many certificates a 件 gets (1 when blank).
+    count_field: Optional[str] = None
+    basis: Optional[Text] = None
+    reductions: list[FeeReduction] = []
+    exemptions: list[FeeExemption] = []
 
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _amount_is_text(cls, v):
-        # Floats lose cents; the rules write money as strings.
-        if isinstance(v, (float, int)):
-            raise ValueError(M.AMOUNT_AS_TEXT())
-        return v
+    _text = field_validator("amount", mode="before")(classmethod(lambda cls, v: _money(v)))
+    _fen = field_validator("amount")(classmethod(lambda cls, v: v if v is None else _cents(v)))
 
-    @field_validator("amount")
-    @classmethod
-    def _not_negative(cls, v):
-        if v < 0 or v.as_tuple().exponent < -2:
-            raise ValueError(M.AMOUNT_CENTS())
-        return v
+    @model_validator(mode="after")
+    def _one_amount(self):
+        if (self.amount is None) == (not self.amounts):
+            raise ValueError(FEE_ONE_AMOUNT())
+        if self.per == "extra_certificate" and not self.count_field:
+            raise ValueError(FEE_COUNT_FIELD())
+        return self
 
 
 class TimeLimit(Strict):
@@ -228,6 +287,9 @@ class BusinessSpec(Strict):
     registration_type: str
     scenario: Text
     applicants: list[str]
+    # The kinds of applicant that may start the business (app/rulebook/applicants.py): bank, developer,
+    # agent (an institution of another kind), public (a person with a public account). None: any kind.
+    applicant_kinds: Optional[list[Literal["bank", "developer", "agent", "public"]]] = PField(None, min_length=1)
     batch: bool = False
     lookup_record: str
     lookup: list[LookupKey] = PField(min_length=1)

@@ -13,7 +13,7 @@ from app.services import numbering
 from models import Case, CaseHistory, CaseParty, CaseUnit, Institution, Unit
 from models.base import utcnow
 
-from . import legal, registry
+from . import applicants, legal, registry
 from .guards import fees_due  # noqa: F401  (re-exported for the desk and payment views)
 from .language import current_locale
 from .lookup import evaluate, record_for
@@ -94,8 +94,9 @@ def _prefill(business, record):
 def start_case(business_key, user, unit_ids, group_name=None) -> Case:
     """Open a draft case for the units (each re-checked against the business's unit checks)."""
     business = rulebook.get(business_key)
-    if not _role_names(user) & set(business.applicants):
-        raise WorkflowError([_l("You may not apply for this business")])
+    refused = applicants.refusal(business, user)
+    if refused is not None:
+        raise WorkflowError([refused])
     if not getattr(user, "institution_id", None):
         raise WorkflowError([_l("Only an institution's operator can apply")])
     unit_ids = list(dict.fromkeys(unit_ids or []))

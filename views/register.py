@@ -4,8 +4,9 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app import validators
 from app.services import search
-from app.vocab import (ID_TYPE, MORTGAGE_KIND, MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_KIND, PRE_NOTICE_STATUS,
-                       RIGHT_STATUS, SHARE_MODE, UNIT_USE, formatter, select)
+from app import rulebook
+from app.vocab import (MORTGAGE_KIND, MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_KIND, PRE_NOTICE_STATUS, RIGHT_STATUS,
+                       SHARE_MODE, UNIT_USE, code_formatter, code_select, formatter, select)
 from models import Building, Mortgage, Parcel, Party, PreNotice, Right, Unit
 
 from .base import LABELS, RegistryModelView
@@ -56,6 +57,7 @@ class ParcelView(RegistryModelView):
     list_columns = ["code", "location", "area", "land_use"]
     search_columns = ["code", "location", "land_use"]
     add_columns = edit_columns = ["code", "location", "area", "land_use"]
+    validators_columns = {"area": [validators.wtforms("parcel_area")]}
 
 
 class BuildingView(RegistryModelView):
@@ -63,7 +65,8 @@ class BuildingView(RegistryModelView):
     list_columns = ["name", "number", "parcel", "floors", "survey_number"]
     search_columns = ["name", "number", "parcel", "survey_number"]
     add_columns = edit_columns = ["parcel", "number", "name", "floors", "survey_number"]
-    validators_columns = {"survey_number": [validators.wtforms("survey_number")]}
+    validators_columns = {"survey_number": [validators.wtforms("survey_number")],
+                          "floors": [validators.wtforms("building_floors")]}
 
 
 class UnitView(RegistryModelView):
@@ -73,7 +76,8 @@ class UnitView(RegistryModelView):
     add_columns = edit_columns = ["building", "unit_code", "survey_number", "location", "room", "floor", "area",
                                   "use", "mortgaged", "pre_noticed", "sealed", "objected"]
     validators_columns = {"unit_code": [validators.wtforms("unit_code")],
-                          "survey_number": [validators.wtforms("survey_number")]}
+                          "survey_number": [validators.wtforms("survey_number")],
+                          "area": [validators.wtforms("unit_area")], "floor": [validators.wtforms("unit_floor")]}
     add_form_extra_fields = edit_form_extra_fields = {"use": select(LABELS["use"], UNIT_USE)}
     formatters_columns = {"use": formatter(UNIT_USE)}
 
@@ -84,9 +88,9 @@ class PartyView(RegistryModelView):
     search_columns = ["name", "id_number", "phone"]
     add_columns = edit_columns = ["kind", "name", "id_type", "id_number", "phone", "address"]
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": select(LABELS["kind"], PARTY_KIND), "id_type": select(LABELS["id_type"], ID_TYPE)}
+        "kind": select(LABELS["kind"], PARTY_KIND), "id_type": code_select(LABELS["id_type"], "id_types")}
     validators_columns = {"phone": [validators.wtforms("mobile")]}
-    formatters_columns = {"kind": formatter(PARTY_KIND), "id_type": formatter(ID_TYPE)}
+    formatters_columns = {"kind": formatter(PARTY_KIND), "id_type": code_formatter("id_types")}
 
     def pre_add(self, item):
         _check_identity(item)
@@ -96,10 +100,9 @@ class PartyView(RegistryModelView):
 
 
 def _check_identity(party):
-    """ID cards and credit codes carry check digits; other documents are taken as typed."""
-    check = {"1": validators.id_card, "6": validators.uscc}.get(party.id_type)
-    if check:
-        party.id_number = check(party.id_number)
+    """The number must be one of its declared type (each type by its own rule), the type one of the kind's."""
+    party.id_number = validators.party_id(party.kind, party.id_type, party.id_number,
+                                          label=lambda code: rulebook.label("id_types", code))
 
 
 class RightView(RegistryModelView):

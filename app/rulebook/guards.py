@@ -34,7 +34,7 @@ def check_value(field, value, vocab_codes):
         if field.type == "money":
             validators.money(value)
         elif field.type == "date":
-            _as_date(value)
+            validators.date_value(value)
         elif field.type == "integer":
             int(str(value))
         elif field.type == "boolean" and not isinstance(value, bool) and str(value).lower() not in ("true", "false", "1", "0"):
@@ -42,7 +42,7 @@ def check_value(field, value, vocab_codes):
         elif field.type == "choice" and str(value) not in vocab_codes(field.vocabulary):
             return str(_l("is not one of the allowed choices"))
         elif field.type == "id_number":
-            validators.id_or_uscc(value)
+            validators.id_number(value)
         if field.validator:
             validators.REGISTRY[field.validator](value)
     except validators.ValidationFailed as exc:
@@ -50,6 +50,11 @@ def check_value(field, value, vocab_codes):
     except (ValueError, InvalidOperation):
         return str(_l("has the wrong format"))
     return None
+
+
+def _id_type_label(code):
+    from . import label   # the package imports this module: its functions are there only once it is loaded
+    return label("id_types", code)
 
 
 def check_fields(fields, data, prefix=""):
@@ -127,11 +132,11 @@ def parties_complete(case, business, transition):
         if spec.max is not None and len(people) > spec.max:
             out.append(Problem("critical", str(_l("At most %(n)s %(label)s allowed", n=spec.max, label=label)), f"party:{role}"))
         for p in people:
-            if spec.validator:
-                try:
-                    validators.REGISTRY[spec.validator](p.id_number)
-                except validators.ValidationFailed as exc:
-                    out.append(Problem("critical", f"{label} {p.name}: {exc}", f"party:{role}"))
+            try:
+                validators.party_id(p.kind, p.id_type, p.id_number, allowed=spec.accepted_id_types(),
+                                    label=_id_type_label)
+            except validators.ValidationFailed as exc:
+                out.append(Problem("critical", f"{label} {p.name}: {exc}", f"party:{role}"))
     return out
 
 

@@ -218,15 +218,6 @@ def business_licence(value: str) -> str:
     return v
 
 
-def id_or_uscc(value: str) -> str:
-    for check in (id_card, uscc):
-        try:
-            return check(value)
-        except ValidationFailed:
-            pass
-    raise ValidationFailed(_l("Not a valid ID card number or unified social credit code"))
-
-
 # 证件种类 (rules/vocabularies.yaml id_types holds the codes and names; this holds each code's rule).
 ID_NUMBER_RULES = {"1": id_card, "2": hk_macao_taiwan_id, "3": passport, "4": id_card, "5": military_id,
                    "6": organisation_code, "7": business_licence, "8": uscc, "10": hk_macao_permit,
@@ -284,11 +275,16 @@ def party_id(kind: str, id_type: str, value: str, allowed=None, label=str) -> st
 
 
 def id_number(value: str) -> str:
-    """An ID number of any type (e.g. the holder's number in a lookup), normalised by the first type it matches."""
+    """An ID number of any type whose rule tells it (a holder's number typed in a lookup, where no type is
+    asked), normalised as that type writes it: a passport holder finds their property like anyone."""
     code = type_matching(value)
     if code is None:
         raise ValidationFailed(_l("Not a valid ID number of any accepted type"))
     return ID_NUMBER_RULES[code](value)
+
+
+# The rules files' name for a looked-up holder's number, from when only ID cards and credit codes were known.
+id_or_uscc = id_number
 
 
 # GB/T 37346 不动产单元代码

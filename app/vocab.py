@@ -13,11 +13,7 @@ OPERATOR_STATUS = {"active": _l("Active"), "departed": _l("Departed")}
 PARTY_KIND = {"person": _l("Person"), "organisation": _l("Organisation")}
 UNIT_USE = {"residential": _l("Residential"), "non_residential": _l("Non-residential"), "parking": _l("Parking space")}
 RIGHT_STATUS = {"current": _l("Current"), "historical": _l("Historical")}
-SHARE_MODE = {"0": _l("Sole ownership"), "1": _l("Joint ownership"), "2": _l("Ownership by shares"), "3": _l("Other")}
-MORTGAGE_KIND = {"1": _l("General mortgage"), "2": _l("Maximum-amount mortgage")}
 MORTGAGE_STATUS = {"current": _l("Current"), "cancelled": _l("Cancelled")}
-PRE_NOTICE_KIND = {"1": _l("Pre-sale commercial housing purchase"), "2": _l("Other property purchase"),
-                   "3": _l("Pre-sale commercial housing mortgage"), "4": _l("Other property mortgage")}
 PRE_NOTICE_STATUS = {"current": _l("Current"), "cancelled": _l("Cancelled"), "converted": _l("Converted")}
 
 

@@ -5,8 +5,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app import validators
 from app.services import search
 from app import rulebook
-from app.vocab import (MORTGAGE_KIND, MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_KIND, PRE_NOTICE_STATUS, RIGHT_STATUS,
-                       SHARE_MODE, UNIT_USE, code_formatter, code_select, formatter, select)
+from app.vocab import (MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_STATUS, RIGHT_STATUS, UNIT_USE, code_formatter,
+                       code_select, formatter, select)
 from models import Building, Mortgage, Parcel, Party, PreNotice, Right, Unit
 
 from .base import LABELS, RegistryModelView
@@ -112,8 +112,8 @@ class RightView(RegistryModelView):
     add_columns = edit_columns = ["unit", "certificate_number", "share_mode", "status"]
     validators_columns = {"certificate_number": [validators.wtforms("certificate_number")]}
     add_form_extra_fields = edit_form_extra_fields = {
-        "share_mode": select(LABELS["share_mode"], SHARE_MODE), "status": select(LABELS["status"], RIGHT_STATUS)}
-    formatters_columns = {"share_mode": formatter(SHARE_MODE), "status": formatter(RIGHT_STATUS)}
+        "share_mode": code_select(LABELS["share_mode"], "share_modes"), "status": select(LABELS["status"], RIGHT_STATUS)}
+    formatters_columns = {"share_mode": code_formatter("share_modes"), "status": formatter(RIGHT_STATUS)}
 
 
 class MortgageView(RegistryModelView):
@@ -127,8 +127,8 @@ class MortgageView(RegistryModelView):
     show_columns = add_columns + ["registered_at", "cancelled_at"]
     validators_columns = {"proof_number": [validators.wtforms("proof_number")]}
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": select(LABELS["kind"], MORTGAGE_KIND), "status": select(LABELS["status"], MORTGAGE_STATUS)}
-    formatters_columns = {"kind": formatter(MORTGAGE_KIND), "status": formatter(MORTGAGE_STATUS)}
+        "kind": code_select(LABELS["kind"], "mortgage_kinds"), "status": select(LABELS["status"], MORTGAGE_STATUS)}
+    formatters_columns = {"kind": code_formatter("mortgage_kinds"), "status": formatter(MORTGAGE_STATUS)}
 
     def pre_add(self, item):
         _check_mortgage(item)
@@ -151,5 +151,5 @@ class PreNoticeView(RegistryModelView):
     add_columns = edit_columns = ["unit", "institution", "kind", "proof_number", "amount", "status"]
     validators_columns = {"proof_number": [validators.wtforms("proof_number")]}
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": select(LABELS["kind"], PRE_NOTICE_KIND), "status": select(LABELS["status"], PRE_NOTICE_STATUS)}
-    formatters_columns = {"kind": formatter(PRE_NOTICE_KIND), "status": formatter(PRE_NOTICE_STATUS)}
+        "kind": code_select(LABELS["kind"], "pre_notice_kinds"), "status": select(LABELS["status"], PRE_NOTICE_STATUS)}
+    formatters_columns = {"kind": code_formatter("pre_notice_kinds"), "status": formatter(PRE_NOTICE_STATUS)}

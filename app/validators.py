@@ -1,7 +1,8 @@
 """Domain validators (checksums and number formats from domain.md).
 
 Each validator takes a string and returns the normalised value or raises ValidationFailed with a
-translatable message. Rules files refer to them by name through REGISTRY.
+translatable message. Rules files refer to them by name through REGISTRY. Every ID type of the code list
+(rules/vocabularies.yaml id_types) has its rule in ID_NUMBER_RULES; party_id checks a party's type and number.
 """
 import functools
 import re
@@ -42,7 +43,7 @@ def id_card_check_char(first17: str) -> str:
     return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
 
 
-def _gb11643(value: str, today: date = None) -> str:
+def _gb11643(value: str) -> str:
     """The 18-digit number shared by the ID card and the residence permit: format, check digit, birth date."""
     v = (value or "").strip().upper()
     if not re.fullmatch(r"\d{17}[\dX]", v):
@@ -53,15 +54,15 @@ def _gb11643(value: str, today: date = None) -> str:
         raise ValidationFailed(_l("ID card number contains an invalid birth date")) from None
     if id_card_check_char(v[:17]) != v[17]:
         raise ValidationFailed(_l("ID card number check digit is wrong"))
-    if born > (today or date.today()):
+    if born > date.today():
         raise ValidationFailed(_l("The birth date in the ID card number is in the future"))
     if born.year < 1900:
         raise ValidationFailed(_l("The birth date in the ID card number is before 1900"))
     return v
 
 
-def id_card(value: str, today: date = None) -> str:
-    v = _gb11643(value, today)
+def id_card(value: str) -> str:
+    v = _gb11643(value)
     if v[:6] in RESIDENCE_PERMIT_REGIONS:
         raise ValidationFailed(_l("This is the number of a residence permit for Hong Kong, Macao and Taiwan residents, not of an ID card"))
     if v[:6] not in region_codes():

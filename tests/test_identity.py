@@ -13,6 +13,7 @@ from models import CaseParty, Party
 
 from . import factories
 from .test_desk_defaults import _start
+from .test_rulebook import edit, line_of, problems_for, rules_copy  # noqa: F401 (fixture)
 from .test_workflow import _fill, _units, _walk
 
 
@@ -175,3 +176,12 @@ def test_recording_a_case_leaves_the_developer_one_party(db):
     _walk(db, case, [dev, reviewer])
     assert case.finished_at is not None
     assert db.session.scalar(select(func.count(Party.id)).where(Party.id_number == uscc)) == 1
+
+
+def test_a_role_naming_an_id_type_the_code_list_lacks_is_refused_at_load(rules_copy):
+    f = rules_copy / "mortgage_first.yaml"
+    edit(f, 'source: applicant_institution, min: 1, max: 1, id_types: ["8"]',
+         'source: applicant_institution, min: 1, max: 1, id_types: ["8", "42"]')
+    problem = next(p for p in problems_for(rules_copy) if "42" in p)
+    assert problem.startswith(f"rules/mortgage_first.yaml, line {line_of(f, '42')}: form.parties.mortgagee.id_types[1]: ")
+    assert "should be one of 1, 2, 3" in problem

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import roles
 from app.extensions import appbuilder, db
 from app.services import appointments
-from app.validators import USCC_ALPHABET, id_card_check_char, uscc_check_char
+from app.validators import USCC_ALPHABET, USCC_ID_TYPE, id_card_check_char, uscc_check_char
 from models import (Building, Counter, Institution, Mortgage, MortgageParty, Operator, Parcel, Party, PreNotice,
                     PreNoticeParty, Right, RightHolder, Unit)
 
@@ -192,7 +192,7 @@ def _seed_presale(unit, seq, holder_seq, proof_seq, insts):
     buyer = _get_or_create(Party, {"id_type": "1", "id_number": _person(holder_seq)["id_number"]},
                            **{k: v for k, v in _person(holder_seq).items() if k not in ("id_type", "id_number")})
     developer = insts["developer"]
-    seller = _get_or_create(Party, {"id_type": "6", "id_number": developer.uscc}, kind="organisation",
+    seller = _get_or_create(Party, {"id_type": USCC_ID_TYPE, "id_number": developer.uscc}, kind="organisation",
                             name=developer.name, phone=developer.contact_phone)
     proof_seq += 1
     purchase = PreNotice(unit_id=unit.id, kind="1", proof_number=_number("不动产证明", 2024, proof_seq),
@@ -214,5 +214,5 @@ def _seed_presale(unit, seq, holder_seq, proof_seq, insts):
 
 
 def bank_party(bank):
-    return _get_or_create(Party, {"id_type": "6", "id_number": bank.uscc}, kind="organisation", name=bank.name,
+    return _get_or_create(Party, {"id_type": USCC_ID_TYPE, "id_number": bank.uscc}, kind="organisation", name=bank.name,
                           phone=bank.contact_phone)

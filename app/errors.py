@@ -6,14 +6,17 @@ rule is added.
 """
 import functools
 import logging
+import re
 
-from flask import jsonify, make_response, render_template, request
+from flask import g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
+from app import validators
 from app.paging import BAD_ORDER, BadListLink
+from views.labels import LABELS
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # every id column is an INTEGER: 32 bits on PostgreSQL (a larger value is a DataError there)
@@ -32,6 +35,43 @@ CSRF_EXPIRED = _l("The page has expired. Reload it and submit again.")
 SAVE_DUPLICATE = _l("Not saved: the record duplicates an existing one or is still referred to by other records")
 SAVE_FAILED = _l("Not saved: the database could not complete the change; nothing was changed")
 SAVE_OUT_OF_SCOPE = _l("Not saved: the record belongs to another institution")
+
+
+# The database's constraints in words (the forms check the same first; this is what a save that still
+# breaks one is told). CHECK constraints by name; unique and not-null ones by the column's label.
+CHECK_MESSAGES = {
+    "ck_unit_area": validators.UNIT_AREA_MESSAGE, "ck_unit_area_range": validators.UNIT_AREA_MESSAGE,
+    "ck_parcel_area": validators.PARCEL_AREA_MESSAGE, "ck_parcel_area_range": validators.PARCEL_AREA_MESSAGE,
+    "ck_unit_floor_range": validators.FLOOR_MESSAGE,
+    "ck_building_floors": validators.FLOORS_MESSAGE, "ck_building_floors_range": validators.FLOORS_MESSAGE,
+    "ck_unit_code_len": _l("Unit code must be exactly 28 characters"),
+    "ck_parcel_code_len": _l("Parcel code must be exactly 19 characters"),
+    "ck_institution_uscc_len": _l("Unified social credit code must be 18 characters from digits and letters except I, O, S, V, Z"),
+}
+CHECK_FAILED = _l("Not saved: a value is outside what the register allows")
+_CHECK = re.compile(r'CHECK constraint failed: (\w+)|violates check constraint "(\w+)"')
+_UNIQUE = re.compile(r"UNIQUE constraint failed: \w+\.(\w+)|Key \((\w+)")
+_NOT_NULL = re.compile(r'NOT NULL constraint failed: \w+\.(\w+)|null value in column "(\w+)"')
+
+
+def constraint_message(exc):
+    """The refusal of a database constraint as a sentence naming the field; None for other errors
+    (SQLite and PostgreSQL word them differently; both are read)."""
+    if not isinstance(exc, IntegrityError):
+        return None
+    text = str(exc.orig)
+
+    def found(pattern):
+        m = pattern.search(text)
+        return next((x for x in m.groups() if x), None) if m else None
+
+    if name := found(_CHECK):
+        return CHECK_MESSAGES.get(name, CHECK_FAILED)
+    if column := found(_UNIQUE):
+        return _l("Not saved: %(field)s is already registered on another record", field=LABELS.get(column, column))
+    if column := found(_NOT_NULL):
+        return _l("Not saved: %(field)s is required", field=LABELS.get(column, column))
+    return None
 
 
 class IdConverter(IntegerConverter):
@@ -121,8 +161,12 @@ def _crud_messages():
                 self.session.rollback()
                 cause = exc.__cause__ if isinstance(exc, DatabaseException) else exc
                 log.warning("CRUD %s refused: %r", method.__name__, cause)
+                # A delete breaks a constraint only when other rows still name the row (an ORM delete
+                # first blanks their reference, hence a NOT NULL error): not a field's fault.
+                named = constraint_message(cause) if method.__name__ in ("add", "edit") else None
                 message = SAVE_OUT_OF_SCOPE if isinstance(cause, ScopeViolation) else \
-                    SAVE_DUPLICATE if isinstance(cause, IntegrityError) else SAVE_FAILED
+                    named or (SAVE_DUPLICATE if isinstance(cause, IntegrityError) else SAVE_FAILED)
+                g.save_refused = message   # FAB's edit flashes a fixed text: views/base.py shows this instead
                 raise SaveRefused(message) from exc
         return guarded
 

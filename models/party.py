@@ -2,7 +2,7 @@
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import CheckConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Audited, Timestamps
@@ -12,6 +12,8 @@ class Party(Audited, Timestamps, Model):
     __tablename__ = "party"
     __table_args__ = (
         UniqueConstraint("id_type", "id_number", name="uq_party_identity"),
+        # One number, one party, whatever type it was declared under (the old code lists disagreed).
+        Index("uq_party_id_number", "id_number", unique=True),
         CheckConstraint("kind IN ('person','organisation')", name="ck_party_kind"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -9,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Audited, Timestamps
 
 UNIT_USES = ("residential", "non_residential", "parking")
+# Sane ranges of the register (m², floors), held by the forms and, as CHECK constraints, by the database.
+UNIT_AREA_MAX = 1_000_000          # a unit's area is below this (exclusive), and above 0
+PARCEL_AREA_MAX = 1_000_000_000    # a parcel's area likewise (1,000 km²)
+FLOOR_MIN, FLOOR_MAX = -10, 200    # a unit's floor (negative: underground)
+BUILDING_FLOORS_MAX = 200          # a building has 1 to this many floors
 
 
 class Parcel(Audited, Timestamps, Model):
@@ -16,6 +21,7 @@ class Parcel(Audited, Timestamps, Model):
     __table_args__ = (
         CheckConstraint("length(code) = 19", name="ck_parcel_code_len"),
         CheckConstraint("area >= 0", name="ck_parcel_area"),
+        CheckConstraint(f"area > 0 AND area < {PARCEL_AREA_MAX}", name="ck_parcel_area_range"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(19), unique=True, nullable=False)
@@ -32,6 +38,7 @@ class Building(Audited, Timestamps, Model):
     __table_args__ = (
         UniqueConstraint("parcel_id", "number", name="uq_building_number"),
         CheckConstraint("floors > 0", name="ck_building_floors"),
+        CheckConstraint(f"floors BETWEEN 1 AND {BUILDING_FLOORS_MAX}", name="ck_building_floors_range"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parcel_id: Mapped[int] = mapped_column(Integer, ForeignKey("parcel.id"), nullable=False, index=True)
@@ -51,6 +58,8 @@ class Unit(Audited, Timestamps, Model):
     __table_args__ = (
         CheckConstraint("length(unit_code) = 28", name="ck_unit_code_len"),
         CheckConstraint("area >= 0", name="ck_unit_area"),
+        CheckConstraint(f"area > 0 AND area < {UNIT_AREA_MAX}", name="ck_unit_area_range"),
+        CheckConstraint(f"floor BETWEEN {FLOOR_MIN} AND {FLOOR_MAX}", name="ck_unit_floor_range"),
         CheckConstraint("use IN ('residential','non_residential','parking')", name="ck_unit_use"),
         UniqueConstraint("building_id", "room", name="uq_unit_room"),
         Index("ix_unit_building_floor_room", "building_id", "floor", "room"),  # a building's units, floor by floor

@@ -243,9 +243,11 @@ def _fill(db, case, business, seq):
     for role, spec in business.form.parties.items():
         have = [p for p in case.parties if p.role == role]
         for i in range(len(have), spec.min):
-            number = make_id_card(dt.date(1980, 1, 1 + i), 900 + seq * 10 + i) if spec.validator != "uscc" \
-                else "91350100M000100Y43"
-            case.parties.append(CaseParty(role=role, kind="person", name=f"测试{role}{i}", id_type="1", id_number=number))
+            if spec.accepted_id_types() == ("8",):
+                kind, id_type, number = "organisation", "8", "91350100M000100Y43"
+            else:
+                kind, id_type, number = "person", "1", make_id_card(dt.date(1980, 1, 1 + i), 900 + seq * 10 + i)
+            case.parties.append(CaseParty(role=role, kind=kind, name=f"测试{role}{i}", id_type=id_type, id_number=number))
     for m in business.materials:
         if m.required:
             add_material(db, case, m.key, f"{m.key}.{m.accept[0]}")

@@ -1,4 +1,5 @@
 """The base of every CRUD view: paging, shared labels, and forms that accept an unticked box."""
+from flask import g
 from flask_appbuilder import ModelView
 from sqlalchemy.orm import ColumnProperty
 from wtforms import BooleanField
@@ -19,6 +20,11 @@ def posted_ids(values):
 class RegistryModelView(ModelView):
     page_size = 20
     label_columns = LABELS
+
+    @property
+    def database_error_message(self):
+        """FAB's edit flashes this fixed text when the save fails; the reason in words (app/errors.py) instead."""
+        return g.get("save_refused") or ModelView.database_error_message
 
     def _init_forms(self):
         """FAB marks NOT NULL booleans as required, which refuses 'False'; the column default covers None."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import jobs, rulebook
 from app.extensions import db
 from app.services import excel, materials, party_confirmation, pdf, verification
-from app.validators import REGISTRY, ValidationFailed
+from app.validators import REGISTRY, ValidationFailed, id_number_of_type, party_id
 from models import Case, CaseParty
 
 from . import desk_common as dc
@@ -88,13 +88,13 @@ def _save_party_rows(case, business, form, saved):
         typed = {k: (form.get(f"party__{p.id}__{k}", getattr(p, k) if k != "share" else
                               ("" if p.share is None else str(p.share))) or "").strip()
                  for k in ("name", "id_number", "phone", "share")}
-        errors = _party_errors(spec, {**typed, "role": p.role}) if spec else {}
+        errors = _party_errors(spec, {**typed, "role": p.role, "kind": p.kind, "id_type": p.id_type}) if spec else {}
         for k, v in errors.items():
             saved.party_errors[f"party__{p.id}__{k}"] = v
             saved.party_typed[f"party__{p.id}__{k}"] = typed.get(k, "")
         if typed["name"]:
             p.name = typed["name"]
-        number = typed["id_number"].upper()
+        number = _normalised(p.id_type, typed["id_number"])
         if number and number != p.id_number and not any(
                 o is not p and o.role == p.role and o.id_number == number for o in case.parties):
             p.id_number = number
@@ -123,7 +123,8 @@ def _save_new_party(case, business, form, saved, commit_party):
     elif spec and spec.max is not None and len([p for p in case.parties if p.role == typed["role"]]) >= spec.max:
         errors["name"] = _("At most %(n)d party(ies) in this role", n=spec.max)
     unit_id = _party_unit(case, business, spec, typed, errors)
-    if not errors and any(p.role == typed["role"] and p.id_number == typed["id_number"].upper() and p is not party
+    number = _normalised(typed["id_type"], typed["id_number"])
+    if not errors and any(p.role == typed["role"] and p.id_number == number and p is not party
                           for p in case.parties):
         errors["id_number"] = _("This person is already a party in this role")
     if errors or not commit_party:
@@ -136,12 +137,12 @@ def _save_new_party(case, business, form, saved, commit_party):
     if party is None:
         party = CaseParty(case=case, role=typed["role"])
         case.parties.append(party)
-    if party.id_number != typed["id_number"].upper() or party.phone != (typed["phone"] or None):
+    if party.id_number != number or party.phone != (typed["phone"] or None):
         party_confirmation.reset(party)  # a confirmation belongs to the person and number it was sent to
     party.kind = typed["kind"] or "person"
     party.name = typed["name"]
     party.id_type = typed["id_type"] or "1"
-    party.id_number = typed["id_number"].upper()
+    party.id_number = number
     party.phone = typed["phone"] or None
     party.share = typed["share"] or None
     party.case_unit_id = unit_id
@@ -242,6 +243,14 @@ def _commit(case, expected=None, touch=False):
         return False
 
 
+def _normalised(id_type, number):
+    """The number as its type writes it (USA 531234567, D2143569-X); as typed, upper-cased, when it is wrong."""
+    try:
+        return id_number_of_type(id_type or "1", number)
+    except ValidationFailed:
+        return (number or "").strip().upper()
+
+
 def _party_errors(spec, typed):
     errors = {}
     if spec is None:
@@ -249,9 +258,9 @@ def _party_errors(spec, typed):
         return errors
     if not typed["name"]:
         errors["name"] = _("This field is required")
-    checker = REGISTRY.get(spec.validator or "id_or_uscc")
     try:
-        checker(typed["id_number"])
+        party_id(typed.get("kind") or "person", typed.get("id_type") or "1", typed["id_number"],
+                 allowed=spec.accepted_id_types(), label=dc.id_type_label)
     except ValidationFailed as exc:
         errors["id_number"] = str(exc)
     if typed["phone"] or spec.confirm:

@@ -4,8 +4,9 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app import validators
 from app.services import search
-from app.vocab import (ID_TYPE, MORTGAGE_KIND, MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_KIND, PRE_NOTICE_STATUS,
-                       RIGHT_STATUS, SHARE_MODE, UNIT_USE, formatter, select)
+from app import rulebook
+from app.vocab import (MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_STATUS, RIGHT_STATUS, UNIT_USE, code_formatter,
+                       code_select, formatter, select)
 from models import Building, Mortgage, Parcel, Party, PreNotice, Right, Unit
 
 from .base import LABELS, RegistryModelView
@@ -56,6 +57,7 @@ class ParcelView(RegistryModelView):
     list_columns = ["code", "location", "area", "land_use"]
     search_columns = ["code", "location", "land_use"]
     add_columns = edit_columns = ["code", "location", "area", "land_use"]
+    validators_columns = {"area": [validators.wtforms("parcel_area")]}
 
 
 class BuildingView(RegistryModelView):
@@ -63,7 +65,8 @@ class BuildingView(RegistryModelView):
     list_columns = ["name", "number", "parcel", "floors", "survey_number"]
     search_columns = ["name", "number", "parcel", "survey_number"]
     add_columns = edit_columns = ["parcel", "number", "name", "floors", "survey_number"]
-    validators_columns = {"survey_number": [validators.wtforms("survey_number")]}
+    validators_columns = {"survey_number": [validators.wtforms("survey_number")],
+                          "floors": [validators.wtforms("building_floors")]}
 
 
 class UnitView(RegistryModelView):
@@ -73,7 +76,8 @@ class UnitView(RegistryModelView):
     add_columns = edit_columns = ["building", "unit_code", "survey_number", "location", "room", "floor", "area",
                                   "use", "mortgaged", "pre_noticed", "presale_filed", "sealed", "objected"]
     validators_columns = {"unit_code": [validators.wtforms("unit_code")],
-                          "survey_number": [validators.wtforms("survey_number")]}
+                          "survey_number": [validators.wtforms("survey_number")],
+                          "area": [validators.wtforms("unit_area")], "floor": [validators.wtforms("unit_floor")]}
     add_form_extra_fields = edit_form_extra_fields = {"use": select(LABELS["use"], UNIT_USE)}
     formatters_columns = {"use": formatter(UNIT_USE)}
 
@@ -84,9 +88,9 @@ class PartyView(RegistryModelView):
     search_columns = ["name", "id_number", "phone"]
     add_columns = edit_columns = ["kind", "name", "id_type", "id_number", "phone", "address"]
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": select(LABELS["kind"], PARTY_KIND), "id_type": select(LABELS["id_type"], ID_TYPE)}
+        "kind": select(LABELS["kind"], PARTY_KIND), "id_type": code_select(LABELS["id_type"], "id_types")}
     validators_columns = {"phone": [validators.wtforms("mobile")]}
-    formatters_columns = {"kind": formatter(PARTY_KIND), "id_type": formatter(ID_TYPE)}
+    formatters_columns = {"kind": formatter(PARTY_KIND), "id_type": code_formatter("id_types")}
 
     def pre_add(self, item):
         _check_identity(item)
@@ -96,10 +100,9 @@ class PartyView(RegistryModelView):
 
 
 def _check_identity(party):
-    """ID cards and credit codes carry check digits; other documents are taken as typed."""
-    check = {"1": validators.id_card, "6": validators.uscc}.get(party.id_type)
-    if check:
-        party.id_number = check(party.id_number)
+    """The number must be one of its declared type (each type by its own rule), the type one of the kind's."""
+    party.id_number = validators.party_id(party.kind, party.id_type, party.id_number,
+                                          label=lambda code: rulebook.label("id_types", code))
 
 
 class RightView(RegistryModelView):
@@ -109,8 +112,8 @@ class RightView(RegistryModelView):
     add_columns = edit_columns = ["unit", "certificate_number", "share_mode", "status"]
     validators_columns = {"certificate_number": [validators.wtforms("certificate_number")]}
     add_form_extra_fields = edit_form_extra_fields = {
-        "share_mode": select(LABELS["share_mode"], SHARE_MODE), "status": select(LABELS["status"], RIGHT_STATUS)}
-    formatters_columns = {"share_mode": formatter(SHARE_MODE), "status": formatter(RIGHT_STATUS)}
+        "share_mode": code_select(LABELS["share_mode"], "share_modes"), "status": select(LABELS["status"], RIGHT_STATUS)}
+    formatters_columns = {"share_mode": code_formatter("share_modes"), "status": formatter(RIGHT_STATUS)}
 
 
 class MortgageView(RegistryModelView):
@@ -124,8 +127,8 @@ class MortgageView(RegistryModelView):
     show_columns = add_columns + ["registered_at", "cancelled_at"]
     validators_columns = {"proof_number": [validators.wtforms("proof_number")]}
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": select(LABELS["kind"], MORTGAGE_KIND), "status": select(LABELS["status"], MORTGAGE_STATUS)}
-    formatters_columns = {"kind": formatter(MORTGAGE_KIND), "status": formatter(MORTGAGE_STATUS)}
+        "kind": code_select(LABELS["kind"], "mortgage_kinds"), "status": select(LABELS["status"], MORTGAGE_STATUS)}
+    formatters_columns = {"kind": code_formatter("mortgage_kinds"), "status": formatter(MORTGAGE_STATUS)}
 
     def pre_add(self, item):
         _check_mortgage(item)
@@ -148,5 +151,5 @@ class PreNoticeView(RegistryModelView):
     add_columns = edit_columns = ["unit", "institution", "kind", "proof_number", "amount", "status"]
     validators_columns = {"proof_number": [validators.wtforms("proof_number")]}
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": select(LABELS["kind"], PRE_NOTICE_KIND), "status": select(LABELS["status"], PRE_NOTICE_STATUS)}
-    formatters_columns = {"kind": formatter(PRE_NOTICE_KIND), "status": formatter(PRE_NOTICE_STATUS)}
+        "kind": code_select(LABELS["kind"], "pre_notice_kinds"), "status": select(LABELS["status"], PRE_NOTICE_STATUS)}
+    formatters_columns = {"kind": code_formatter("pre_notice_kinds"), "status": formatter(PRE_NOTICE_STATUS)}

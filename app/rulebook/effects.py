@@ -29,7 +29,8 @@ def _date(value):
 
 def _party(cp):
     """The register's Party for a case party (created on first registration)."""
-    row = db.session.scalar(select(Party).where(Party.id_type == cp.id_type, Party.id_number == cp.id_number))
+    # One number, one party: the number is written by its type's rule, so the type need not match too.
+    row = db.session.scalar(select(Party).where(Party.id_number == cp.id_number))
     if row is None:
         row = Party(kind=cp.kind, name=cp.name, id_type=cp.id_type, id_number=cp.id_number, phone=cp.phone)
         db.session.add(row)

@@ -36,7 +36,7 @@ def check_value(field, value, vocab_codes):
         if field.type == "money":
             validators.money(value)
         elif field.type == "date":
-            _as_date(value)
+            validators.date_value(value)
         elif field.type == "integer":
             int(str(value))
         elif field.type == "boolean" and not isinstance(value, bool) and str(value).lower() not in ("true", "false", "1", "0"):
@@ -44,7 +44,7 @@ def check_value(field, value, vocab_codes):
         elif field.type == "choice" and str(value) not in vocab_codes(field.vocabulary):
             return str(_l("is not one of the allowed choices"))
         elif field.type == "id_number":
-            validators.id_or_uscc(value)
+            validators.id_number(value)
         if field.validator:
             validators.REGISTRY[field.validator](value)
     except validators.ValidationFailed as exc:
@@ -121,9 +121,16 @@ def materials_complete(case, business, transition):
     return out
 
 
+def _id_type_label(vocabularies):
+    """Names of ID types in messages, from the case's pinned code list."""
+    names = {item.code: item.name.get(_loc()) for item in vocabularies.get("id_types", [])}
+    return lambda code: names.get(str(code), str(code))
+
+
 @guard("parties_complete")
 def parties_complete(case, business, transition):
     out = []
+    id_type_label = _id_type_label(business.vocabularies)
     for role, spec in business.form.parties.items():
         people = [p for p in case.parties if p.role == role]
         label = spec.label.get(_loc())
@@ -138,11 +145,11 @@ def parties_complete(case, business, transition):
         if spec.max is not None and len(people) > spec.max:
             out.append(Problem("critical", str(_l("At most %(n)s %(label)s allowed", n=spec.max, label=label)), f"party:{role}"))
         for p in people:
-            if spec.validator:
-                try:
-                    validators.REGISTRY[spec.validator](p.id_number)
-                except validators.ValidationFailed as exc:
-                    out.append(Problem("critical", f"{label} {p.name}: {exc}", f"party:{role}"))
+            try:
+                validators.party_id(p.kind, p.id_type, p.id_number, allowed=spec.accepted_id_types(),
+                                    label=id_type_label)
+            except validators.ValidationFailed as exc:
+                out.append(Problem("critical", f"{label} {p.name}: {exc}", f"party:{role}"))
     return out
 
 

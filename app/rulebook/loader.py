@@ -646,6 +646,10 @@ def _names(spec, located, ctx, expected_key):
         if p is not None:
             need(p.validator is None or p.validator in validators.REGISTRY, ("form", "parties", role, "validator"),
                  M.UNKNOWN_VALIDATOR(name=p.validator, known=join(sorted(validators.REGISTRY))))
+            id_types = [i.code for i in vocab.get("id_types", [])]
+            for i, code in enumerate(p.id_types or []):
+                need(code in id_types, ("form", "parties", role, "id_types", i),
+                     M.EXPECTED_ONE_OF(expected=join(id_types), given=M.given(code)))
             others = [r for r in parties if r != role]
             need(p.same_as is None or p.same_as in others, ("form", "parties", role, "same_as"),
                  M.EXPECTED_ONE_OF(expected=join(others), given=M.given(p.same_as)))

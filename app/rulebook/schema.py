@@ -82,6 +82,9 @@ class PartySpec(Strict):
     min: int = 0
     max: Optional[int] = None
     validator: Optional[str] = None
+    # The ID types (codes of the id_types vocabulary) the role accepts; unset: a person's types for a
+    # person, an organisation's for an organisation (app/validators.py). Each number is checked by its type.
+    id_types: Optional[list[str]] = None
     confirm: bool = False
     # Another role whose parties this one copies when the case starts (the debtor is, most often, the
     # mortgagor); the clerk changes it with one tick on the case page.
@@ -89,6 +92,13 @@ class PartySpec(Strict):
     # In a batch, each unit has its own parties in this role (the buyer of each unit), attached to it on
     # the case page or by the Excel rows; the register records each unit with its own.
     per_unit: bool = False
+
+    def accepted_id_types(self):
+        """The id_types the role accepts, None for the default by kind. An older rules version's
+        `validator: uscc` meant a credit code alone; its `id_or_uscc` is the default (each type by its rule)."""
+        if self.id_types:
+            return tuple(self.id_types)
+        return ("8",) if self.validator == "uscc" else None
 
     @model_validator(mode="after")
     def _min_not_above_max(self):

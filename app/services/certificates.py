@@ -17,9 +17,8 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from app import validators
+from app import rulebook, validators
 from app.extensions import db
-from app.vocab import MORTGAGE_KIND, PRE_NOTICE_KIND
 from app.services import numbering, pdf
 from app.services.search import case_parties_matching, certificates_matching, units_matching
 from models import ArchiveProof, CaseParty, Certificate, Mortgage, Party, PreNotice, Right, RightHolder, Unit
@@ -72,10 +71,10 @@ def register_snapshot(unit: Unit) -> dict:
         "sealed": unit.sealed, "objected": unit.objected,
         "rights": [{"number": r.certificate_number, "holders": [f"{h.party.name}（{h.share}）" for h in r.holders],
                     "registered_at": r.registered_at.date().isoformat()} for r in rights],
-        "mortgages": [{"number": m.proof_number, "mortgagee": m.mortgagee_name, "kind": str(MORTGAGE_KIND[m.kind]),
+        "mortgages": [{"number": m.proof_number, "mortgagee": m.mortgagee_name, "kind": rulebook.label("mortgage_kinds", m.kind),
                        "amount": str(m.secured_amount or m.maximum_amount or ""), "rank": m.rank,
                        "term": f"{m.term_start.isoformat()} ~ {m.term_end.isoformat()}"} for m in mortgages],
-        "pre_notices": [{"number": p.proof_number, "kind": str(PRE_NOTICE_KIND[p.kind])} for p in notices],
+        "pre_notices": [{"number": p.proof_number, "kind": rulebook.label("pre_notice_kinds", p.kind)} for p in notices],
     }
 
 

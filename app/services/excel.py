@@ -63,10 +63,7 @@ def parse_value(field, raw, vocab_codes=None):
             return raw.date().isoformat()
         if isinstance(raw, dt.date):
             return raw.isoformat()
-        try:
-            return dt.date.fromisoformat(str(raw).strip().replace("/", "-")[:10]).isoformat()
-        except ValueError:
-            raise validators.ValidationFailed(_("Date must be written as YYYY-MM-DD")) from None
+        return validators.date_value(raw).isoformat()
     if kind == "integer":
         try:
             return int(str(raw).strip())

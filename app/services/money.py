@@ -6,7 +6,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 SMALL_UNITS = ("", "拾", "佰", "仟")
-BIG_UNITS = ("", "万", "亿", "万亿")
 
 
 def _as_decimal(amount) -> Decimal:
@@ -36,26 +35,23 @@ def _group(n: int) -> str:
     return out
 
 
+def _below_yi(n: int) -> str:
+    """0 <= n < 1 亿 in words: 万 over a 4-digit group, a 零 where the lower group lacks its thousands."""
+    high, low = divmod(n, 10000)
+    out = _group(high) + "万" if high else ""
+    if low:
+        out += ("零" if out and low < 1000 else "") + _group(low)
+    return out
+
+
 def _integer(n: int) -> str:
-    if n == 0:
-        return ""
-    groups = []
-    while n:
-        groups.append(n % 10000)
-        n //= 10000
-    if len(groups) > len(BIG_UNITS):
+    """Whole yuan in words, by 亿 then 万: 1,000,100,000,000 is 壹万零壹亿 (10001 亿), never 壹万亿零壹亿."""
+    if n >= 10 ** 16:
         raise ValueError("amount too large")
-    out, pending_zero = "", False
-    for i in range(len(groups) - 1, -1, -1):
-        g = groups[i]
-        if g == 0:
-            pending_zero = bool(out)
-            continue
-        # A lower group below 1000 needs a 零 after a non-empty higher part: 壹万零伍佰.
-        if out and (pending_zero or g < 1000):
-            out += "零"
-        out += _group(g) + BIG_UNITS[i]
-        pending_zero = False
+    high, low = divmod(n, 10 ** 8)
+    out = _below_yi(high) + "亿" if high else ""
+    if low:
+        out += ("零" if out and low < 10 ** 7 else "") + _below_yi(low)
     return out
 
 

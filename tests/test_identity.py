@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app import rulebook
 from app import validators as v
-from app.services import workflow
+from app.rulebook import workflow
 from app.validators import ValidationFailed
 from models import CaseParty, Party
 
@@ -183,5 +183,6 @@ def test_a_role_naming_an_id_type_the_code_list_lacks_is_refused_at_load(rules_c
     edit(f, 'source: applicant_institution, min: 1, max: 1, id_types: ["8"]',
          'source: applicant_institution, min: 1, max: 1, id_types: ["8", "42"]')
     problem = next(p for p in problems_for(rules_copy) if "42" in p)
-    assert problem.startswith(f"rules/mortgage_first.yaml, line {line_of(f, '42')}: form.parties.mortgagee.id_types[1]: ")
+    line = line_of(f, '"42"')
+    assert problem.startswith(f"rules/mortgage_first.yaml, line {line}: form.parties.mortgagee.id_types[1]: ")
     assert "should be one of 1, 2, 3" in problem

@@ -156,6 +156,7 @@ REJECTED_FILES_DAYS = env("REJECTED_FILES_DAYS", 30)
 # thread (make run, tests). Work above these sizes runs as a job; at or below them it stays in the request.
 BROKER_URL = env("BROKER_URL", "")
 JOB_IMPORT_ROWS = env("JOB_IMPORT_ROWS", 500)     # Excel import rows
+IMPORT_MAX_ROWS = env("IMPORT_MAX_ROWS", 20000)   # rows of one Excel import at most (a building's units)
 JOB_EXPORT_ROWS = env("JOB_EXPORT_ROWS", 5000)    # rows of an export
 JOB_PRINT_CASES = env("JOB_PRINT_CASES", 10)      # cases in one batch print
 JOB_SMS_MESSAGES = env("JOB_SMS_MESSAGES", 5)     # SMS sent by one action (the party confirmations at 提交)

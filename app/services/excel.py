@@ -11,6 +11,7 @@ import io
 import zipfile
 from decimal import Decimal
 
+from flask import current_app, g
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -21,7 +22,6 @@ from app.rulebook import legal
 
 MAX_MEMBERS = 200
 MAX_UNCOMPRESSED = 100 * 1024 * 1024
-MAX_ROWS = 5000
 UNIT_CODE_COLUMN = "unit_code"
 TRUE = {"1", "true", "yes", "y", "是", "√", "✓"}
 FALSE = {"0", "false", "no", "n", "否", ""}
@@ -104,8 +104,13 @@ def vocab_codes(field):
 
 
 def _vocabularies(fields):
+    """The vocabularies the fields name, read once per request or job (an import validates every row)."""
     from app import rulebook
-    return {f.vocabulary: rulebook.vocabulary(f.vocabulary) for f in fields if getattr(f, "vocabulary", None)}
+    names = tuple(sorted({f.vocabulary for f in fields if getattr(f, "vocabulary", None)}))
+    memo = g.setdefault("_excel_vocabularies", {})
+    if names not in memo:
+        memo[names] = {name: rulebook.vocabulary(name) for name in names}
+    return memo[names]
 
 
 def validate_values(fields, raw: dict) -> tuple[dict, dict]:
@@ -236,11 +241,12 @@ def read_rows(business, data: bytes, progress=None) -> list[dict]:
         letters = _column_letters(len(expected))
         labels = {f.field: field_label(f) for f in fields}
         errors, result, seen, buyers = [], [], {}, {}
+        max_rows = current_app.config["IMPORT_MAX_ROWS"]   # large imports run as a job (JOB_IMPORT_ROWS)
         for number, row in enumerate(rows, start=3):
             if row is None or all(v in (None, "") for v in row):
                 continue
-            if len(result) >= MAX_ROWS:
-                raise ExcelError(_("At most %(n)d rows can be imported at once", n=MAX_ROWS))
+            if len(result) >= max_rows:
+                raise ExcelError(_("At most %(n)d rows can be imported at once", n=max_rows))
             record = dict(zip(expected, row))
             code = str(record.get(UNIT_CODE_COLUMN) or "").strip().upper()
             try:

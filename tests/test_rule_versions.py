@@ -7,6 +7,7 @@ import html
 import logging
 import re
 import shutil
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -195,3 +196,18 @@ def test_the_three_way_merge_marks_lines_changed_on_both_sides():
     assert merged == "a: 1\n<<<<<<< console\nb: 20\nc: 3\n=======\nb: 200\nc: 30\n>>>>>>> file\n"
     merged, conflicts = rulebook.merge3(base, "a: 10\nb: 2\nc: 3\n", "a: 1\nb: 2\nc: 30\n")
     assert (merged, conflicts) == ("a: 10\nb: 2\nc: 30\n", 0)
+
+
+def test_a_tax_file_edit_does_not_change_a_pinned_cases_rates(db, rules_dir):
+    """The sandbox bureau and the tax guard assess a case with the deed-tax table its version pinned."""
+    from app.services import tax
+    rules_dir.deploy()
+    seller = factories.user(db, "bank_a_op")
+    pinned = workflow.start_case("second_hand_transfer", seller, [free_unit(db).id])
+    _edit(rules_dir.path / "tax" / "deed_tax.yaml", '- {rate: "0.03"}', '- {rate: "0.05"}')
+    rules_dir.deploy()
+    db.session.expire_all()
+    case = db.session.get(Case, pinned.id)
+    assert tax.deed_tax("1000000", 120, False, rulebook.for_case(case).tax) == (Decimal("0.03"), Decimal("30000.00"))
+    fresh = workflow.start_case("second_hand_transfer", seller, [free_unit(db).id])
+    assert tax.deed_tax("1000000", 120, False, rulebook.for_case(fresh).tax)[0] == Decimal("0.05")

@@ -47,7 +47,7 @@ class PublicServiceTaxView(BaseView):
             return _back(case)
         bureau = tax.adapter()
         try:
-            bureau.assess(case)
+            bureau.assess(case, business.tax)
             url = bureau.bureau_url(case)
             db.session.commit()
         except tax.TaxError as exc:
@@ -114,7 +114,7 @@ class PublicServiceSandboxTaxView(BaseView):
         error = None
         if not dc.is_draft(case, business) and not business.workflow.states[case.node].final:
             try:
-                tax.SandboxTax().assess(case)
+                tax.SandboxTax().assess(case, business.tax)
                 db.session.commit()
             except tax.TaxError as exc:
                 db.session.rollback()

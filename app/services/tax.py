@@ -122,7 +122,7 @@ def applies(business) -> bool:
 class TaxAdapter(Protocol):
     """What a tax bureau adapter implements (the module docstring describes each method)."""
 
-    def assess(self, case) -> list: ...
+    def assess(self, case, table: Rates = None) -> list: ...
 
     def status(self, case) -> bool: ...
 
@@ -148,8 +148,8 @@ class SandboxTax:
     def bureau_url(self, case):
         return url_for("PublicServiceSandboxTaxView.bureau", case_id=case.id)
 
-    def assess(self, case):
-        table = rates()
+    def assess(self, case, table: Rates = None):
+        table = table or rates()  # the case's pinned table (Business.tax), passed by the caller
         buyers = [{"name": p.name, "id_number": p.id_number} for p in case.parties if p.role == table.buyer_role]
         existing = {a.unit_id: a for a in case.tax_assessments}
         computed, problems = [], []
@@ -213,8 +213,8 @@ class HttpTax:
     def __init__(self):
         self._pay_url = None
 
-    def assess(self, case):
-        table = rates()
+    def assess(self, case, table: Rates = None):
+        table = table or rates()  # the case's pinned table (Business.tax), passed by the caller
         problems_, units = [], []
         for cu in case.units:
             data = cu.data or {}

@@ -1,6 +1,10 @@
 """The base of every CRUD view: paging, shared labels, and forms that accept an unticked box."""
+from types import SimpleNamespace
+
 from flask import g
 from flask_appbuilder import ModelView
+from flask_appbuilder.models.filters import Filters
+from flask_appbuilder.utils.base import get_column_root_relation, is_column_dotted
 from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -77,8 +81,7 @@ class RegistryModelView(ModelView):
             order_column, order_direction = self.base_order
         column = self._sort_column(order_column)
         dm = self.datamodel
-        query = dm.apply_filters(dm.session.query(dm.obj),
-                                 dm.get_inner_filters(filters.get_joined_filters(self._base_filters)))
+        query = Filters.apply_all(self._inner_filters(filters), dm.session.query(dm.obj))
         size = paging.page_size(page_size, self.page_size)
         direction = "asc" if not order_column or order_direction == "asc" else "desc"  # FAB's default: desc
         page = paging.paginate(query, column, direction, lambda q: q.all(), key=self.__class__.__name__, size=size)
@@ -91,6 +94,21 @@ class RegistryModelView(ModelView):
             actions=actions, filters=filters, modelview_name=self.__class__.__name__, pager=page,
             cells=self._cells(value_columns), plain_pks=all(type(pk) is int for pk in pks), **kwargs)
         return widgets
+
+    def _inner_filters(self, filters):
+        """The search's and the view's base filters that apply to the list's own query: FAB's
+        get_inner_filters(get_joined_filters(base filters)) (columns of the model, or through a
+        many-to-one or one-to-one relation) without building two Filters objects per request (each
+        converts every column's filters afresh, some 250 objects)."""
+        dm, base = self.datamodel, self._base_filters
+        inner = SimpleNamespace(filters=[], values=[])
+        for flt, value in zip(filters.filters + base.filters, filters.values + base.values):
+            root = get_column_root_relation(flt.column_name)
+            if not is_column_dotted(flt.column_name) or dm.is_relation_many_to_one(root) \
+                    or dm.is_relation_one_to_one(root):
+                inner.filters.append(flt)
+                inner.values.append(value)
+        return inner
 
     def _cells(self, value_columns):
         """Each row's cells, as HTML: the column's formatter, else nothing for an empty value and a

@@ -169,7 +169,12 @@ def ensure_seeded(url, units, cases):
         if inspect(db.engine).has_table("bench_seeded"):
             done = db.session.execute(text("SELECT units, cases FROM bench_seeded")).first()
             if done == (units, cases):
-                print(f"reusing {url} ({units} units, {cases} cases)", flush=True)
+                # A database seeded before the latest migrations: bring its schema (and roles) up to date.
+                print(f"reusing {url} ({units} units, {cases} cases); upgrading its schema", flush=True)
+                t0 = time.perf_counter()
+                upgrade()
+                sync_security(app)
+                print(f"schema up to date in {time.perf_counter() - t0:.0f} s", flush=True)
                 return app
             sys.exit(f"{url} holds another seed {tuple(done) if done else ''}: give another --url or remove it")
         if db.engine.dialect.name == "sqlite":

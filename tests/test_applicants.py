@@ -30,7 +30,8 @@ def test_a_developer_sees_its_businesses_and_not_the_banks(client):
     client.auth.login("dev_op")
     menu = client.get("/desk/apply/").get_data(as_text=True)
     assert DEVELOPER_ONLY in menu and BANK_ONLY not in menu
-    assert client.get("/desk/apply/new_housing_first/").status_code == 200
+    lookup = client.get("/desk/apply/new_housing_first/")
+    assert lookup.status_code == 200 and "新建商品房首次登记" in lookup.get_data(as_text=True)
 
 
 def test_a_bank_operator_cannot_look_up_or_start_a_developer_business_by_url(client, db):

@@ -132,6 +132,8 @@ def create_app(test_config=None):
     translations_memo.install()  # the request's catalogue looked up once per request
     from app import health
     app.register_blueprint(health.bp)
+    from app import captcha
+    app.register_blueprint(captcha.bp)
     from app import cli  # noqa: E402
     cli.register(app, sync_security)
     return app

@@ -45,8 +45,12 @@ def install(app):
     @lru_cache(maxsize=4096)
     def _criteria(iid):
         """The options confining a statement to one institution: the same for every statement of every
-        request of that institution, so built once (building them was a tenth of a list page's time)."""
-        return tuple(with_loader_criteria(m, m.scope_clause(iid), include_aliases=True) for m in SCOPED_MODELS)
+        request of that institution, so built once (building them was a tenth of a list page's time).
+        Each criterion is a lambda, whose cache key is its code and the institution id, not a walk of
+        the clause: with one plain clause per scoped model, every statement spent ~0.25 ms computing its
+        cache key before reaching the compiled-statement cache."""
+        return tuple(with_loader_criteria(m, lambda cls: cls.scope_clause(iid), include_aliases=True)
+                     for m in SCOPED_MODELS)
 
     @event.listens_for(Session, "before_flush")
     def _refuse_foreign_writes(session, flush_context, instances):

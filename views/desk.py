@@ -8,7 +8,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import selectinload
 
 from app import jobs, paging, rulebook
 from app.errors import PAGES
@@ -16,8 +16,9 @@ from app.extensions import db
 from app.rulebook import applicants, markers
 from app.services import pdf
 from app.validators import ValidationFailed
-from models import Case, CaseHistory, CaseUnit, Unit
+from models import Case, CaseHistory, CaseUnit
 
+from . import case_rows
 from . import desk_common as dc
 from .base import posted_ids
 from .desk_case import DeskCaseView, fire_event
@@ -150,17 +151,6 @@ def _institution_id():
     return getattr(g.user, "institution_id", None)
 
 
-# What a desk list shows of each case: its units' 坐落 and its parties, loaded with the page; not the
-# institution, applicant, building and parcel the models join by default (none is shown here).
-LIST_LOADS = (lazyload(Case.institution), lazyload(Case.applicant),
-              selectinload(Case.units).joinedload(CaseUnit.unit).lazyload(Unit.building), selectinload(Case.parties))
-
-
-
-def _fetch_cases(query):
-    return db.session.scalars(query.options(*LIST_LOADS)).unique().all()
-
-
 class DeskOfficeView(BaseView):
     """业务办公: my todo list, the cases I submitted, the rejected ones; batch print."""
     route_base = "/desk/office"
@@ -168,7 +158,7 @@ class DeskOfficeView(BaseView):
 
     def _list(self, which, query, order, title):
         """One keyset page of my cases (app/paging.py), newest first by `order` (never NULL in these lists)."""
-        page = paging.paginate(query, order, "desc", _fetch_cases, key=which, size=PAGE_SIZE, nullable=False)
+        page = paging.paginate(query, order, "desc", case_rows.fetch, key=which, size=PAGE_SIZE, nullable=False)
         rows = page.rows
         rejections = {}
         if which == "rejected" and rows:
@@ -177,9 +167,9 @@ class DeskOfficeView(BaseView):
                     CaseHistory.case_id.in_([c.id for c in rows]), CaseHistory.reject_type.is_not(None))
                     .order_by(CaseHistory.id)):
                 rejections[h.case_id] = h
-        return self.render_template("desk/office.html", which=which, title=title, cases=rows, pager=page,
-                                    total=page.total, rejections=rejections,
-                                    info=_case_info, tx=dc.tx, reject_label=dc.reject_label)
+        return self.render_template("desk/office.html", which=which, title=title, rows=case_rows.with_info(rows),
+                                    pager=page, total=page.total, rejections=rejections,
+                                    tx=dc.tx, reject_label=dc.reject_label)
 
     @expose("/todo")
     @has_access
@@ -242,29 +232,6 @@ def batch_print_job(job, params):
 def rejected_nodes():
     """States a rejected case waits in: those the workflows mark with `reapply_to`."""
     return sorted({n for b in rulebook.all_businesses() for n in markers.rejected_states(b.workflow)})
-
-
-def _case_info(case):
-    business = rulebook.for_case(case)
-    same = _per_business_and_node(business, case.node)
-    return {**same, "units": ", ".join(cu.unit.location for cu in case.units[:2]) + ("…" if len(case.units) > 2 else ""),
-            "confirm": [p for p in case.parties if p.role in same["confirm_roles"]]}
-
-
-def _per_business_and_node(business, node):
-    """What a list row shows that depends only on its rules version and node (and the signed-in user):
-    worked out once per request for each pair, not for each of the page's rows."""
-    memo = g.setdefault("_desk_rows", {})
-    key = (id(business), node)  # the Business objects live at least as long as the request
-    if key not in memo:
-        memo[key] = {
-            "business": dc.tx(business.name), "node": dc.state_label(business, node),
-            "confirm_roles": {role for role, spec in business.form.parties.items() if spec.confirm},
-            "reapply": [t for t in markers.reapply_transitions(business.workflow, node)
-                        if {r.name for r in g.user.roles} & set(t.roles)],
-            "reapply_targets": lambda t: markers.reapply_targets(business.workflow, node, t),
-            "state_label": lambda n: dc.state_label(business, n)}
-    return memo[key]
 
 
 APPLY, OFFICE = "Apply", "Office"

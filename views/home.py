@@ -6,30 +6,28 @@ from flask import g, jsonify
 from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.roles import REVIEWER
-from models import Case, CaseUnit
+from models import Case
+
+from . import case_rows
 
 MONTHS = 12
 
 
 def _lists(user, queues):
-    """(todo, done): a reviewer's todo is what waits in the registry's queues (the same cases the
-    queue tabs count); anyone else's is the cases they are the executor of."""
-    units = selectinload(Case.units).joinedload(CaseUnit.unit)
+    """(todo, done) as [(row, info)] (views/case_rows.py): a reviewer's todo is what waits in the
+    registry's queues (the same cases the queue tabs count); anyone else's is the cases they are the
+    executor of."""
     if queues:
         from .review import waiting_cases
         todo_q = waiting_cases([node for node, _label, count in queues if count])
     else:
         todo_q = select(Case).where(Case.executor_id == user.id).order_by(Case.updated_at.desc())
-    todo = db.session.scalars(todo_q.options(units, selectinload(Case.parties)).limit(10)).unique().all()
-    done = db.session.scalars(
-        select(Case).where(Case.applicant_id == user.id, Case.submitted_at.is_not(None))
-        .options(units, selectinload(Case.parties))
-        .order_by(Case.submitted_at.desc()).limit(10)).unique().all()
-    return todo, done
+    done_q = select(Case).where(Case.applicant_id == user.id, Case.submitted_at.is_not(None)) \
+        .order_by(Case.submitted_at.desc())
+    return case_rows.with_info(case_rows.fetch(todo_q.limit(10))), case_rows.with_info(case_rows.fetch(done_q.limit(10)))
 
 
 def monthly_volume(today=None):
@@ -81,18 +79,17 @@ class HomeIndexView(IndexView):
     def index(self):
         user = g.user
         todo = done = []
-        groups, info, queues = [], None, []
+        groups, queues = [], []
         if user is not None and user.is_authenticated:
             queues = review_queues(user)
             todo, done = _lists(user, queues)
             try:
-                from .desk import _case_info, businesses_by_category
+                from .desk import businesses_by_category
                 groups = businesses_by_category() if getattr(user, "institution_id", None) else []
-                info = _case_info
             except Exception:  # the rules may be mid-edit; the lists still show
                 groups = []
         return self.render_template(self.index_template, appbuilder=self.appbuilder, todo=todo, done=done,
-                                    groups=groups, info=info, tx=_tx, queues=queues,
+                                    groups=groups, tx=_tx, queues=queues,
                                     todo_total=sum(count for _node, _label, count in queues) if queues else None)
 
 

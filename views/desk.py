@@ -14,7 +14,7 @@ from app import jobs, paging, rulebook
 from app.errors import PAGES
 from app.extensions import db
 from app.rulebook import applicants, markers
-from app.services import pdf
+from app.services import certificates, pdf
 from app.validators import ValidationFailed
 from models import Case, CaseHistory, CaseUnit
 
@@ -167,9 +167,11 @@ class DeskOfficeView(BaseView):
                     CaseHistory.case_id.in_([c.id for c in rows]), CaseHistory.reject_type.is_not(None))
                     .order_by(CaseHistory.id)):
                 rejections[h.case_id] = h
-        return self.render_template("desk/office.html", which=which, title=title, rows=case_rows.with_info(rows),
-                                    pager=page, total=page.total, rejections=rejections,
-                                    tx=dc.tx, reject_label=dc.reject_label)
+        pairs = case_rows.with_info(rows)
+        results = certificates.by_cases([c.id for c in rows]) if which == "done" else None
+        return self.render_template("desk/office.html", which=which, title=title, rows=rows, pager=page,
+                                    total=page.total,
+                                    rows_html=case_rows.rows_html(which, pairs, results, rejections))
 
     @expose("/todo")
     @has_access

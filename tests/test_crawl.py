@@ -35,6 +35,10 @@ WORD = re.compile(r"(?<![A-Za-z0-9_./@:-])[A-Za-z]{4,}(?![A-Za-z0-9_])(?![A-Za-z
 # (can_list on CaseView): identifiers of the RBAC, like an API's docs; every other check still applies.
 IDENTIFIER_PAGES = re.compile(r"^/(roles|permissions|viewmenus|permissionviews)/")
 REPR = re.compile(r"<[^<>]* object at 0x|object at 0x[0-9a-f]+")
+# Chinese an English page may hold: an amount in capital numerals (大写, the legal form of an amount on
+# Chinese documents, like a unit) and terms of art glossed in English text.
+CAPITAL_AMOUNT = re.compile(r"^[零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整]+$")
+TERMS = {"调休上班"}
 MICROSECONDS = re.compile(r"\d{2}:\d{2}:\d{2}\.\d{3,6}")
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -99,7 +103,8 @@ class Known:
         self.accounts = {a[0] for a in ACCOUNTS}
 
     def is_data(self, node):
-        return all(run in self.data for run in re.findall(r"[\u4e00-\u9fff]+", node))
+        return CAPITAL_AMOUNT.match(node) or all(run in self.data or run in TERMS
+                                                 for run in re.findall(r"[\u4e00-\u9fff]+", node))
 
 
 def pattern(path):

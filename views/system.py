@@ -73,7 +73,8 @@ class AuditLogView(ReadOnlyModelView):
     page_size = 50
     formatters_columns = {"action": lambda code: label("audit_action", code),
                           "object_type": lambda code: label("audit_object", code),
-                          "summary": summary_words, "at": display.moment}
+                          "summary": summary_words, "at": display.moment,
+                          "username": display.author, "person": display.author}
 
     def _get_show_widget(self, pk, item, **kwargs):
         # "changes" is computed, not a column: FAB reads show values as attributes of the row.

@@ -46,7 +46,7 @@ def workflow_words(code) -> str | None:
 
 
 def business_name(key) -> str | None:
-    """A business key (mortgage_first) as the business's name; None when no business has that key."""
+    """A business key as the business's name; None when no business has that key."""
     for business in rulebook.all_businesses():
         if business.key == key:
             return business.display_name

@@ -25,7 +25,8 @@ from models import Case, RuleVersion
 from . import calendar_console
 
 def _doc(text):
-    return _(" ".join(text.split())) if text else ""
+    words = " ".join(text.split())  # a docstring's lines joined, as its msgid in translations/display
+    return _(words) if words else ""
 
 
 def _loc():

@@ -120,4 +120,6 @@ def init_app(app):
     app.jinja_env.filters.setdefault("moment", moment)
     app.jinja_env.filters.setdefault("code_label", lambda code, dict_type: dictionary.label(dict_type, code))
     app.jinja_env.filters.setdefault("author", author)
+    app.jinja_env.filters.setdefault("business", lambda key: dictionary.business_name(key) or key or "")
+    app.jinja_env.filters.setdefault("state", lambda code: dictionary.workflow_words(code) or code or "")
     app.jinja_env.filters.setdefault("version_note", version_note)

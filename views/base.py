@@ -130,6 +130,12 @@ class RegistryModelView(ModelView):
 
     # --- display: every title in words (values: app/display.py, via _cells and the show template) ---
 
+    def _gen_labels_columns(self, list_columns):
+        """FAB fills in a label for every column it was not given, in place: on a copy, so the shared
+        LABELS (views/labels.py) keep only words, never FAB's English guesses ("Building Id")."""
+        self.label_columns = dict(self.label_columns)
+        super()._gen_labels_columns(list_columns)
+
     def _init_titles(self):
         """FAB titles its pages "List Case", "Show Mortgage" from the class name, untranslated: the
         view's menu label instead (views/__init__.py), looked up when the page renders, so every view,

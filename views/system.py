@@ -4,6 +4,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+import datetime as dt
 import re
 
 from app import display
@@ -34,7 +35,20 @@ def summary_words(text):
     return words.replace(" -> ", " → ")
 
 
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2})?")
+
+
+def column_words(column):
+    """A changed column by its label: a foreign key by the row it points to (building_id: 幢)."""
+    if column == "id":
+        return _l("Record ID")
+    words = LABELS.get(column[:-3] if column.endswith("_id") else column)
+    return words if words is not None else column
+
+
 def _change_value(object_type, column, value):
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value):  # a time, as the snapshot wrote it
+        return display.moment(dt.datetime.fromisoformat(value))
     dict_type = CHANGE_CODES.get(column, {}).get(object_type)
     if dict_type:
         return label(dict_type, value)
@@ -52,7 +66,7 @@ def _changes_table(item):
         return ""
     t = item.object_type
     rows = "".join(
-        f"<tr><th>{escape(LABELS.get(k, k))}</th><td>{escape(_change_value(t, k, before.get(k)))}</td>"
+        f"<tr><th>{escape(column_words(k))}</th><td>{escape(_change_value(t, k, before.get(k)))}</td>"
         f"<td>{escape(_change_value(t, k, after.get(k)))}</td></tr>"
         for k in sorted(set(before) | set(after)))
     return Markup(f'<table class="table table-condensed audit-changes"><tr><th></th><th>{escape(_l("Before"))}</th>'

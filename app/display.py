@@ -75,10 +75,8 @@ def value(v, column=None):
         return _("Yes") if v else _("No")
     if isinstance(v, (dt.datetime, dt.date, dt.time)):
         return moment(v)
-    if isinstance(v, (Decimal, float)) and not isinstance(v, bool):
-        return money(v) if is_money(column) else _number(v)
-    if isinstance(v, int):
-        return f"{v:,}" if is_money(column) else str(v)
+    if isinstance(v, (Decimal, float, int)):
+        return money(v) if is_money(column) else _number(v) if not isinstance(v, int) else str(v)
     if isinstance(v, str):
         return v
     if isinstance(v, (list, tuple, set, frozenset)) or type(v).__name__ == "InstrumentedList":

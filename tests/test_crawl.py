@@ -45,7 +45,8 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 class Text(HTMLParser):
     """A page's visible text as a list of text nodes (script, style and hidden JSON blocks left out),
-    plus its links; button/submit values and placeholders count as visible."""
+    plus its links; button/submit values and placeholders count as visible. <code>, <pre> and <textarea>
+    hold what a configurator types in a rules file (field names, the YAML itself): identifiers, not words."""
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.nodes, self.links, self._skip = [], [], 0
@@ -101,6 +102,7 @@ class Known:
         self.keys = {b.key for b in businesses}
         self.states = set().union(*(b.workflow.states for b in businesses))
         self.accounts = {a[0] for a in ACCOUNTS}
+        self.roles = {a[2] for a in ACCOUNTS} - {"Admin", "Public"}  # InstitutionOperator ...: keys, not words
 
     def is_data(self, node):
         return CAPITAL_AMOUNT.match(node) or all(run in self.data or run in TERMS
@@ -132,6 +134,8 @@ def problems(url, text_nodes, lang, known):
     for key in known.keys | {s for s in known.states if "_" in s}:
         if re.search(rf"(?<![\w/-]){re.escape(key)}(?![\w/-])", joined):
             found.append(f"raw key {key!r}")
+    if not IDENTIFIER_PAGES.search(url):
+        found.extend(f"role key {r!r}" for r in sorted(known.roles) if re.search(rf"\b{r}\b", joined))
     if REPR.search(joined):
         found.append("repr " + REPR.search(joined).group(0))
     if MICROSECONDS.search(joined):

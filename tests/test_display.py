@@ -14,6 +14,7 @@ from app import display
     (dt.datetime(2026, 12, 2, 9, 30, 15, 123456), None, "2026-12-02 09:30"), (dt.date(2026, 1, 5), None, "2026-01-05"),
     (Decimal("1250000"), "secured_amount", "1,250,000.00"), (Decimal("99.5"), "amount", "99.50"),
     (Decimal("120.50"), "area", "120.5"), (Decimal("1.0000"), "share", "1"), (7, "floor", "7"),
+    (1250000, "maximum_amount", "1,250,000.00"),
     ([True, None, "甲"], None, "是、甲"),
 ])
 def test_values_read_as_words(app, value, column, expected):

@@ -39,6 +39,8 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in translation_dirs())
     os.makedirs(app.config["DATA_DIR"], exist_ok=True)
+    from app import display
+    display.init_app(app)  # the `display` template filter: blanks, 是/否, minutes, money, names (app/display.py)
     from app import errors
     errors.install(app)  # before any view: the "int" converter refuses ids beyond 64 bits; Chinese error pages
 

@@ -16,6 +16,8 @@ ENUMERATIONS = {
     "operator_status": vocab.OPERATOR_STATUS, "party_kind": vocab.PARTY_KIND, "unit_use": vocab.UNIT_USE,
     "right_status": vocab.RIGHT_STATUS, "mortgage_status": vocab.MORTGAGE_STATUS,
     "pre_notice_status": vocab.PRE_NOTICE_STATUS,
+    "role": vocab.ROLE, "audit_action": vocab.AUDIT_ACTION, "audit_object": vocab.AUDIT_OBJECT,
+    "check_severity": vocab.CHECK_SEVERITY, "field_type": vocab.FIELD_TYPE,
 }
 
 
@@ -30,11 +32,34 @@ def choices(dict_type) -> list:
     return [(item.code, rulebook.label(dict_type, item.code)) for item in rulebook.vocabulary(dict_type)]
 
 
+def workflow_words(code) -> str | None:
+    """A workflow state or event (pre_review, submit) in words, from the rules' workflows; None when no
+    business knows it."""
+    for business in rulebook.all_businesses():
+        workflow = business.workflow
+        if code in workflow.states:
+            return business.display(workflow.states[code].label)
+        for t in workflow.transitions:
+            if t.event == code:
+                return business.display(t.label)
+    return None
+
+
+def business_name(key) -> str | None:
+    """A business key as the business's name; None when no business has that key."""
+    for business in rulebook.all_businesses():
+        if business.key == key:
+            return business.display_name
+    return None
+
+
 def label(dict_type, code) -> str:
     """The words for code in dict_type; blank for no value; the code itself only when the dictionary
     lacks it (a configurator's typo shows, rather than vanishing)."""
     if code is None or code == "":
         return ""
+    if dict_type == "audit_action" and str(code).startswith("case_") and code not in vocab.AUDIT_ACTION:
+        return workflow_words(code[len("case_"):]) or str(code)
     if dict_type in ENUMERATIONS:
         words = ENUMERATIONS[dict_type].get(code)
         return str(words) if words is not None else str(code)

@@ -98,17 +98,37 @@ def install(app):
     _crud_messages()
 
 
+BAD_FILTER = _l("This list cannot be filtered that way. Use the search form of the list.")
+_FILTER_ARG = re.compile(r"_flt_(\d)_(.+)")
+
+
 def _list_arguments():
     """FAB list views sort by any _oc_<View> column and direction they are given and fail (a 500) on
-    one they do not have: anything but a column the view sorts by, ascending or descending, is a bad request."""
-    from flask import abort, current_app
+    one they do not have, and silently drop a filter (_flt_<n>_<column>) they do not know, showing an
+    unfiltered list as if it were the filtered one: anything but a column the view sorts by, ascending
+    or descending, or a filter of its search form, is a bad request that says so."""
+    from flask import current_app
+    view = None
     for arg, value in request.args.items():
+        if not arg.startswith(("_od_", "_oc_", "_flt_")):
+            continue
+        view = view or getattr(current_app.view_functions.get(request.endpoint or ""), "__self__", None)
         if arg.startswith("_od_") and value not in ("asc", "desc"):
-            abort(400)
-        if arg.startswith("_oc_"):
-            view = getattr(current_app.view_functions.get(request.endpoint or ""), "__self__", None)
-            if view is None or value not in (getattr(view, "order_columns", None) or ()):
-                raise BadListLink(BAD_ORDER)
+            raise BadListLink(BAD_ORDER)
+        if arg.startswith("_oc_") and (view is None or value not in (getattr(view, "order_columns", None) or ())):
+            raise BadListLink(BAD_ORDER)
+        if arg.startswith("_flt_") and not _known_filter(view, arg):
+            raise BadListLink(BAD_FILTER)
+
+
+def _known_filter(view, arg):
+    """_flt_<n>_<column>: a column of the view's search form and the index of one of its filters."""
+    match = _FILTER_ARG.fullmatch(arg)
+    filters = getattr(view, "_filters", None)
+    if match is None or filters is None:
+        return False
+    index, column = int(match.group(1)), match.group(2)
+    return index < len(filters.get_search_filters().get(column, ()))
 
 
 def error_page(exc):

@@ -16,7 +16,8 @@ from flask_appbuilder.security.manager import BaseSecurityManager
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.security.forms import ResetPasswordForm
-from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordView, UserDBModelView
+from flask_appbuilder.security.views import (ResetMyPasswordView, ResetPasswordView, UserDBModelView,
+                                            UserGroupModelView)
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import inspect, select
@@ -156,10 +157,18 @@ class ClosedSecurityApi(SecurityApi):
         return self.response(404, message="not offered")
 
 
+class GroupView(UserGroupModelView):
+    """FAB's user groups, its columns named in the user's language (FAB leaves them untranslated)."""
+    label_columns = {"name": _l("Name"), "label": _l("Label"), "description": _l("Description"),
+                     "roles": _l("Roles"), "users": _l("Users")}
+
+
 class RegistrySecurityManager(SecurityManager):
     user_model = Operator
     security_api = ClosedSecurityApi
     userdbmodelview = OperatorAdminView
+    groupmodelview = GroupView
+    userstatschartview = None  # FAB's chart page draws with Google Charts from the internet and is English only
     resetpasswordview = PolicyResetPasswordView
     resetmypasswordview = OwnPasswordView
 

@@ -31,6 +31,8 @@ def app():
     """The application on a database migrated from empty and seeded with the demo data."""
     if DATABASE_URL.startswith("postgresql"):
         _reset_postgres(DATABASE_URL)
+    from app import i18n
+    i18n.compile_all()  # the pages are asserted in Chinese: the .mo files must match the .po files
     from flask_migrate import upgrade
 
     from app import create_app, demo, sync_security

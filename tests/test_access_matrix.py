@@ -320,8 +320,8 @@ def _text(response):
     if response.mimetype == "application/pdf":
         import shutil
         import subprocess
-        if not shutil.which("pdftotext"):
-            return data.decode("latin-1")
+        # without poppler's pdftotext the PDFs' words could not be read: fail, never pass unread
+        assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is needed to read the PDFs"
         return subprocess.run(["pdftotext", "-q", "-", "-"], input=data, capture_output=True, check=False).stdout.decode()
     if response.mimetype.startswith("application/vnd.openxmlformats"):
         import io

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from models import AuditLog, Case, Institution, Operator
 from tests.accounts_helpers import forget_request_globals, PASSWORD, audit_actions, last_code, new_account, reload
+from tests.conftest import signed_in
 from tests.factories import institution, user
 
 
@@ -100,14 +101,16 @@ def test_operator_with_open_cases_cannot_simply_be_deleted(client, db):
 
 def test_personal_settings_font_size_is_remembered_and_password_needs_the_old_one(client, db):
     me = new_account(db)
-    client.post("/login/", data={"username": me.username, "password": PASSWORD})
+    assert signed_in(client.post("/login/", data={"username": me.username, "password": PASSWORD},
+                                 follow_redirects=True).get_data(as_text=True))
     client.post("/settings/", data={"font_size": "xlarge", "save_font": "1"})
     client.post("/logout/")
-    client.post("/login/", data={"username": me.username, "password": PASSWORD})
+    assert signed_in(client.post("/login/", data={"username": me.username, "password": PASSWORD},
+                                 follow_redirects=True).get_data(as_text=True))
     assert "font-xlarge" in client.get("/settings/").get_data(as_text=True)
     page = client.post("/settings/", data={"old_password": "not-it-123", "password": "Another2028",
                                            "confirm": "Another2028", "change_password": "1"}).get_data(as_text=True)
-    assert "当前密码错误" in page or "current password is wrong" in page
+    assert "当前密码错误" in page
     client.post("/settings/", data={"old_password": PASSWORD, "password": "Another2028", "confirm": "Another2028",
                                     "change_password": "1"})
     assert b"my-username" not in client.get("/settings/", follow_redirects=True).data  # signed out everywhere
@@ -121,9 +124,9 @@ def test_public_registration_needs_the_sms_code_a_valid_id_and_the_terms(client,
             "password": "Public2026", "confirm": "Public2026", "submit": "1"}
     page = client.post("/accounts/register/", data={**form, "id_number": "110101199003074515",
                                                     "accept_terms": "y"}).get_data(as_text=True)
-    assert "校验" in page or "check digit" in page
+    assert "校验" in page
     page = client.post("/accounts/register/", data=form).get_data(as_text=True)
-    assert "条款" in page or "terms" in page
+    assert "条款" in page
     client.post("/accounts/register/", data={**form, "accept_terms": "y"})
     account = db.session.scalar(select(Operator).where(Operator.username == phone))
     assert account.id_number == "110101199003074514" and [r.name for r in account.roles] == ["Public"]
@@ -176,7 +179,7 @@ def test_institution_admin_completes_the_information_but_cannot_approve_itself(c
     db.session.expire_all()
     fresh = institution(db, "bank_b")
     assert fresh.status == "approved" and not fresh.ca_required
-    assert "登记机构" in page or "registry" in page
+    assert "登记机构" in page
 
 
 def test_deleting_one_operator_removes_it_from_the_institution_and_keeps_the_account(client, db):

@@ -4,11 +4,13 @@ from sqlalchemy import select
 from app.demo import DEMO_PASSWORD
 from models import AuditLog, Institution
 from tests import factories
+from tests.conftest import signed_in
 
 
 def test_a_forged_forwarded_for_header_does_not_become_the_recorded_ip(client, db):
-    client.post("/login/", data={"username": "bank_a_op", "password": DEMO_PASSWORD},
-                headers={"X-Forwarded-For": "6.6.6.6"})
+    landed = client.post("/login/", data={"username": "bank_a_op", "password": DEMO_PASSWORD},
+                         headers={"X-Forwarded-For": "6.6.6.6"}, follow_redirects=True)
+    assert signed_in(landed.get_data(as_text=True))
     entry = db.session.scalar(select(AuditLog).where(AuditLog.username == "bank_a_op")
                               .order_by(AuditLog.id.desc()).limit(1))
     assert entry is not None and entry.ip == "127.0.0.1"

@@ -30,6 +30,7 @@ def login(page, base, username):
     password.fill(DEMO_PASSWORD)
     password.press("Enter")
     page.wait_for_load_state()
+    assert page.locator("#logout-form").count() == 1, f"{username} could not sign in"
 
 
 def fill_field(page, name, f):

@@ -67,7 +67,7 @@ def test_wrong_key_is_refused(client, db, pki, trusted):
     other_key, _ = issue(*pki, "别人")
     bind(client, "bank_a_admin", op, cert)
     page = ca_login(client, op.username, other_key)
-    assert "/logout" not in page and ("不属于" in page or "does not belong" in page)
+    assert "/logout" not in page and "不属于" in page
 
 
 def test_replayed_or_tampered_signature_is_refused(client, db, pki, trusted):
@@ -83,7 +83,7 @@ def test_expired_certificate_is_refused(client, db, pki, trusted):
     page = bind(client, "bank_a_admin", op, cert)
     assert "alert-warning" in page  # the administrator is warned at binding time
     page = ca_login(client, op.username, key)
-    assert "/logout" not in page and ("过期" in page or "expired" in page)
+    assert "/logout" not in page and "过期" in page
 
 
 def test_certificate_from_unknown_ca_is_refused(client, db, trusted):
@@ -92,7 +92,7 @@ def test_certificate_from_unknown_ca_is_refused(client, db, trusted):
     key, cert = issue(rogue_key, rogue_ca, "持证人")
     bind(client, "bank_a_admin", op, cert)
     page = ca_login(client, op.username, key)
-    assert "/logout" not in page and ("受信任" in page or "trusted CA" in page)
+    assert "/logout" not in page and "受信任" in page
     assert "login_failed" in audit_actions(db, op.username)
 
 
@@ -100,7 +100,7 @@ def test_no_bound_certificate_is_explained(client, db, pki, trusted):
     op = new_account(db, institution=institution(db, "bank_a"))
     key, _ = issue(*pki, "x")
     page = ca_login(client, op.username, key)
-    assert "/logout" not in page and ("绑定" in page or "bind" in page)
+    assert "/logout" not in page and "绑定" in page
 
 
 def test_admin_cannot_bind_a_certificate_to_another_institutions_operator(client, db, pki):
@@ -154,7 +154,7 @@ def test_a_signed_nonce_is_refused_the_second_time_even_with_the_old_cookie(clie
     client.auth.logout()
     client.set_cookie("session", cookie)
     again = client.post("/login/ca/", data=form, follow_redirects=True).get_data(as_text=True)
-    assert not signed_in(again) and ("已过期" in again or "expired" in again)
+    assert not signed_in(again) and "已过期" in again
 
 
 def test_an_expired_nonce_is_refused_and_cleared_when_new_ones_are_issued(app, db):

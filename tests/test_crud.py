@@ -51,7 +51,7 @@ def test_duplicate_unit_code_is_refused_and_nothing_written(app, client):
                                               "room": "9901", "floor": "99", "area": "90", "use": "residential"},
                        follow_redirects=True).get_data(as_text=True)
     assert _count(app, Unit) == before
-    assert "重复" in page or "unique" in page.lower() or "唯一" in page
+    assert "重复" in page or "唯一" in page
 
 
 def test_malformed_unit_code_names_the_structure(app, client):

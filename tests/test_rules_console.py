@@ -51,7 +51,7 @@ def test_console_lists_every_business_with_its_version(db, configurator):
 def test_business_page_renders_materials_fields_diagram_fees_and_time_limit(db, configurator):
     page = configurator.get("/rules/mortgage_first/").get_data(as_text=True)
     assert "抵押合同及主债权合同（借款合同）" in page and "不动产权属来源证明材料" in page
-    assert 'data-field="secured_amount"' in page and "mortgage_kind = 2" in page
+    assert 'data-field="secured_amount"' in page and "<code>mortgage_kind</code> = 2" in page
     assert "<svg" in page and 'data-state="pre_review"' in page
     assert "捌拾元整" in page and "80.00" in page
     assert "5" in re.search(r'class="time-limit">([^<]*)<', page).group(1)
@@ -87,7 +87,7 @@ def test_required_material_added_in_the_browser_applies_to_new_cases_only_and_ca
     edited = original.replace("\nworkflow: standard_review", NEW_MATERIAL + "\nworkflow: standard_review", 1)
     assert edited != original
     page = save(configurator, "mortgage_first", edited, base, note="估价报告必须提供").get_data(as_text=True)
-    assert f"version {old_version + 1}" in page or f"版本 {old_version + 1}" in page or str(old_version + 1) in page
+    assert f"版本 {old_version + 1}" in page
 
     # Versions: author, note and the diff against the previous version.
     page = configurator.get("/rules/mortgage_first/versions").get_data(as_text=True)
@@ -102,7 +102,7 @@ def test_required_material_added_in_the_browser_applies_to_new_cases_only_and_ca
     assert [p.field for p in workflow.check(new_case, "submit") if p.severity == "critical"] == ["material:valuation_report"]
     with pytest.raises(workflow.WorkflowError) as exc:
         workflow.fire(new_case, "submit", op)
-    assert "房地产估价报告" in " ".join(exc.value.problems) or "Valuation report" in " ".join(exc.value.problems)
+    assert "房地产估价报告" in " ".join(exc.value.problems)
     assert not [p for p in workflow.check(old_case, "submit") if p.severity == "critical"]
     workflow.fire(old_case, "submit", op)
     assert old_case.node == "pre_review"

@@ -7,14 +7,14 @@ from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.utils.base import get_column_root_relation, is_column_dotted
 from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy.orm import ColumnProperty
 from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
-from app import paging
+from app import display, paging
 
 from .labels import LABELS
 
@@ -116,7 +116,6 @@ class RegistryModelView(ModelView):
         name (data-label, for the phone layout). Worked out here, not per cell in Jinja (which was a
         third of a list page's time)."""
         formatters = self.formatters_columns
-        words = {True: _("Yes"), False: _("No")}
         columns = [(c, formatters.get(c), f'<td data-label="{escape(str(self.label_columns.get(c, c)))}">')
                    for c in self.list_columns]
         rows = []
@@ -124,10 +123,29 @@ class RegistryModelView(ModelView):
             cells = []
             for c, formatter, td in columns:
                 v = row[c]
-                v = formatter(v) if formatter else "" if v is None else words[v] if type(v) is bool else v
+                v = formatter(v) if formatter else display.value(v, c)
                 cells.append(f"{td}{escape(v)}</td>")
             rows.append(Markup("".join(cells)))
         return rows
+
+    # --- display: every title in words (values: app/display.py, via _cells and the show template) ---
+
+    def _gen_labels_columns(self, list_columns):
+        """FAB fills in a label for every column it was not given, in place: on a copy, so the shared
+        LABELS (views/labels.py) keep only words, never FAB's English guesses ("Building Id")."""
+        self.label_columns = dict(self.label_columns)
+        super()._gen_labels_columns(list_columns)
+
+    def _init_titles(self):
+        """FAB titles its pages "List Case", "Show Mortgage" from the class name, untranslated: the
+        view's menu label instead (views/__init__.py), looked up when the page renders, so every view,
+        new ones included, is titled in the user's language. A title the view sets itself is kept."""
+        own = {k: getattr(self, k, None) for k in ("list_title", "show_title", "add_title", "edit_title")}
+        super()._init_titles()
+        for key, form in (("list_title", "%(name)s"), ("show_title", _l("%(name)s: details")),
+                          ("add_title", _l("%(name)s: add")), ("edit_title", _l("%(name)s: edit"))):
+            setattr(self, key, own[key] or MenuTitle(self, form))
+        self.title = self.list_title
 
     def _sort_column(self, name):
         """The model attribute a list sorts by: one of the view's order columns that is a table column
@@ -140,6 +158,43 @@ class RegistryModelView(ModelView):
         if attr is None or not isinstance(getattr(attr, "property", None), ColumnProperty):
             raise paging.BadListLink(paging.BAD_ORDER)
         return attr
+
+
+def delete_words(modelview_name):
+    """(button, question) of a view whose delete means something else, from its delete_words; None for
+    FAB's own words (templates call this as a Jinja global, installed by install_display)."""
+    from app.extensions import appbuilder
+    for view in appbuilder.baseviews:
+        if view.__class__.__name__ == modelview_name:
+            words = getattr(view, "delete_words", None)
+            return (str(words[0]), str(words[1])) if words else None
+    return None
+
+
+def install_display(app):
+    app.jinja_env.globals["delete_words"] = delete_words
+
+
+class MenuTitle:
+    """A page title worked out at render time from the menu item that opens the view."""
+
+    def __init__(self, view, form):
+        self.view, self.form = view, form
+
+    def __str__(self):
+        from app.extensions import appbuilder
+        name = next((item.label for item in _menu_items(appbuilder.menu.get_list())
+                     if getattr(item, "baseview", None) is self.view), None) or self.view.__class__.__name__
+        return str(self.form) % {"name": str(name)}
+
+    def __html__(self):
+        return escape(str(self))
+
+
+def _menu_items(items):
+    for item in items:
+        yield item
+        yield from _menu_items(item.childs or [])
 
 
 class ReadOnlyModelView(RegistryModelView):

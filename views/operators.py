@@ -50,6 +50,8 @@ class OperatorView(RegistryModelView):
                     "active", "last_login", "login_count"]
     edit_columns = ["first_name", "email", "phone", "id_number"]
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
+    # the row's delete button removes the operator from the institution (the account stays): it says so
+    delete_words = (_l("Remove from the institution"), _l("Remove this operator from the institution?"))
     method_permission_name = {"list": "list", "show": "show", "edit": "edit", "delete": "delete", "add": "add",
                               "lookup": "add", "attach": "add", "bind_ca": "edit", "unbind_ca": "edit",
                               "depart": "edit", "remove": "delete", "unlock": "edit"}
@@ -118,7 +120,7 @@ class OperatorView(RegistryModelView):
         item = self.datamodel.get(pk, self._base_filters) or abort(404)
         self._remove([item])
 
-    @action("remove", _l("Delete"), _l("Remove the selected operators from the institution?"), "fa-trash")
+    @action("remove", _l("Remove from the institution"), _l("Remove the selected operators from the institution?"), "fa-trash")
     def remove(self, items):
         self._remove(items if isinstance(items, list) else [items])
         return redirect(url_for(".list"))

@@ -10,7 +10,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app import rulebook, validators
@@ -23,6 +23,11 @@ from app.services.money import format_money, to_chinese_upper
 from models import Case, RuleVersion
 
 from . import calendar_console
+
+def _doc(text):
+    words = " ".join(text.split())  # a docstring's lines joined, as its msgid in translations/display
+    return _(words) if words else ""
+
 
 def _loc():
     return rulebook.current_locale()
@@ -40,21 +45,25 @@ def _business_or_404(key):
 
 
 def _field_rules(field):
-    """What a configurator needs to know about one field's validation, in words."""
+    """What a configurator needs to know about one field's validation, in words; the names typed in the
+    rules file (fields, vocabularies, validators) as code."""
+    def code(name):
+        return Markup("<code>{}</code>").format(name)
     out = []
     if field.required:
-        out.append(_("required"))
+        out.append(escape(_("required")))
     if field.required_when:
-        out.append(_("required when %(cond)s", cond=", ".join(f"{k} = {v}" for k, v in field.required_when.items())))
+        out.append(Markup(_("required when %(cond)s", cond=Markup(", ").join(
+            Markup("{} = {}").format(code(k), v) for k, v in field.required_when.items()))))
     if field.vocabulary:
-        out.append(_("choice from %(vocab)s", vocab=field.vocabulary))
+        out.append(Markup(_("choice from %(vocab)s", vocab=code(field.vocabulary))))
     if field.validator:
-        out.append(_("validator: %(name)s", name=field.validator))
+        out.append(Markup(_("validator: %(name)s", name=code(field.validator))))
     if field.after:
-        out.append(_("after %(field)s", field=field.after))
+        out.append(Markup(_("after %(field)s", field=code(field.after))))
     if field.prefill:
-        out.append(_("prefilled from the record's %(attr)s", attr=field.prefill))
-    return "; ".join(str(x) for x in out)
+        out.append(Markup(_("prefilled from the record's %(attr)s", attr=code(field.prefill))))
+    return Markup("; ").join(out)
 
 
 def page_context(business, case=None):
@@ -68,7 +77,8 @@ def page_context(business, case=None):
         "category": categories.get(business.category, business.category),
         "registration_type": rulebook.label("registration_types", business.registration_type),
         "svg": Markup(flowchart.render(business, case, _loc())),
-        "check_doc": lambda name: ((UNIT_CHECKS.get(name) or CASE_CHECKS.get(name)).__doc__ or "").strip(),
+        # a check's docstring, translated at run time (translations/display holds the zh of each)
+        "check_doc": lambda name: _doc(((UNIT_CHECKS.get(name) or CASE_CHECKS.get(name)).__doc__ or "").strip()),
     }
 
 

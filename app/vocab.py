@@ -1,34 +1,28 @@
-"""Labels for the fixed enumerations the models hold (statuses, kinds); the code lists of the register (ID
-types, mortgage and pre-notice kinds, share modes...) live once, in rules/vocabularies.yaml, and are read
-from there (code_select, code_formatter)."""
-from flask_babel import lazy_gettext as _l
+"""Form selects and list formatters over the data dictionary (app/dictionary.py): the models'
+enumerations (statuses, kinds; seeded from app/enumerations.py) and the code lists of
+rules/vocabularies.yaml. Choices are read when the form is shown, so a 字典管理 edit shows at once;
+disabled items are not offered."""
 from wtforms import SelectField
 
-from app import rulebook
-
-INSTITUTION_KIND = {"bank": _l("Bank"), "developer": _l("Property developer"), "other": _l("Other institution")}
-INSTITUTION_STATUS = {"pending": _l("Pending review"), "approved": _l("Approved"), "rejected": _l("Rejected"),
-                      "disabled": _l("Disabled")}
-OPERATOR_STATUS = {"active": _l("Active"), "departed": _l("Departed")}
-PARTY_KIND = {"person": _l("Person"), "organisation": _l("Organisation")}
-UNIT_USE = {"residential": _l("Residential"), "non_residential": _l("Non-residential"), "parking": _l("Parking space")}
-RIGHT_STATUS = {"current": _l("Current"), "historical": _l("Historical")}
-MORTGAGE_STATUS = {"current": _l("Current"), "cancelled": _l("Cancelled")}
-PRE_NOTICE_STATUS = {"current": _l("Current"), "cancelled": _l("Cancelled"), "converted": _l("Converted")}
+from app import dictionary
+from app.enumerations import (INSTITUTION_KIND, INSTITUTION_STATUS, MORTGAGE_STATUS, OPERATOR_STATUS,  # noqa: F401
+                              PARTY_KIND, PRE_NOTICE_STATUS, RIGHT_STATUS, UNIT_USE, type_of)
 
 
 def select(label, vocabulary):
-    """A WTForms select over one of the dictionaries above (used in CRUD forms)."""
-    return SelectField(label, choices=list(vocabulary.items()))
+    """A WTForms select over one of the enumerations (used in CRUD forms)."""
+    name = type_of(vocabulary)
+    return SelectField(label, choices=lambda: dictionary.choices(name))
 
 
 def formatter(vocabulary):
-    return lambda value: vocabulary.get(value, value)
+    name = type_of(vocabulary)
+    return lambda value: dictionary.label(name, value)
 
 
 def code_choices(name):
-    """(code, name) of a code list of rules/vocabularies.yaml in the current language, in the file's order."""
-    return [(item.code, rulebook.label(name, item.code)) for item in rulebook.vocabulary(name)]
+    """(code, words) of a code list of rules/vocabularies.yaml in the current language, in the dictionary's order."""
+    return dictionary.choices(name)
 
 
 def code_select(label, name):
@@ -37,4 +31,4 @@ def code_select(label, name):
 
 
 def code_formatter(name):
-    return lambda value: "" if value in (None, "") else rulebook.label(name, value)
+    return lambda value: dictionary.label(name, value)

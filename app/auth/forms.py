@@ -18,6 +18,7 @@ FONT_SIZES = {"normal": _l("Normal"), "large": _l("Large"), "xlarge": _l("Extra 
 class PasswordLoginForm(FlaskForm):
     username = StringField(_l("Account"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
+    captcha = StringField(_l("Image code"), validators=[Optional(), Length(max=8)])  # app/auth/login_captcha.py
 
 
 class CaLoginForm(PasswordLoginForm):

@@ -206,9 +206,11 @@ def is_staff(user) -> bool:
     return any(r.name in STAFF_ROLES for r in (getattr(user, "roles", None) or ()))
 
 
-def staff_address_refused(ip) -> Optional[str]:
-    """Why a registry staff member may not work from this client address (a Chinese message), or None."""
-    allow, deny = get("staff_ip_allow"), get("staff_ip_deny")
+def staff_address_refused(ip, allow=None, deny=None) -> Optional[str]:
+    """Why a registry staff member may not work from this client address (a Chinese message), or None;
+    by today's lists, or by the lists given (the console checks a change before saving it)."""
+    allow = get("staff_ip_allow") if allow is None else allow
+    deny = get("staff_ip_deny") if deny is None else deny
     if not allow and not deny:
         return None
     try:

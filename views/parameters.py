@@ -40,6 +40,10 @@ class ParameterConsoleView(BaseView):
                     values[d.name] = settings.parse(d.name, raw)
                 except settings.SettingError as exc:
                     problems.append(str(exc))
+            if not problems and settings.staff_address_refused(request.remote_addr, values["staff_ip_allow"],
+                                                                values["staff_ip_deny"]):
+                problems.append(_("Not saved: these address lists would refuse your own address (%(ip)s) "
+                                  "and shut you out", ip=request.remote_addr))
             if not problems:
                 changed = settings.save(values, g.user.username)
                 if changed:

@@ -17,7 +17,7 @@ from itsdangerous import BadSignature
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import audit
+from app import audit, roles
 from app.extensions import db
 from models import Setting
 
@@ -158,8 +158,9 @@ def parse(name, raw):
 
 
 def save(values: dict, username=None) -> list:
-    """Store {name: value} (already parsed); a value equal to the default is stored too (it then stays
-    when the environment changes). Audited, committed. Returns the names that changed."""
+    """Store {name: value} (already parsed). A setting never saved whose value is the default stays
+    unsaved (it keeps following the environment); a saved one is updated. Audited, committed.
+    Returns the names that changed."""
     rows = {s.name: s for s in db.session.scalars(select(Setting).where(Setting.name.in_(list(values))))}
     changed = []
     for name, value in values.items():
@@ -199,7 +200,7 @@ def forget() -> None:
 
 
 # --- what the settings decide ---------------------------------------------------------------------
-STAFF_ROLES = frozenset({"Admin", "RegistryReviewer", "Configurator"})  # app/roles.py: the registry's own staff
+STAFF_ROLES = frozenset({roles.ADMIN, roles.REVIEWER, roles.CONFIGURATOR})  # the registry's own staff
 
 
 def is_staff(user) -> bool:

@@ -42,3 +42,34 @@ def test_configurator_edits_a_label_and_sees_it_on_the_lists(page, live_server):
     cells = page.locator("table.table-hover tbody, table.table tbody").last.inner_text()
     assert "商业银行（字典）" in cells
     browser_logout(page, live_server)
+
+
+def test_admin_turns_on_the_image_code_and_the_login_page_shows_it(page, live_server, app):
+    from sqlalchemy import delete
+
+    from app.extensions import db
+    from models import Setting
+    login(page, live_server, "admin")
+    assert signed_in(page)
+    page.click("a.dropdown-toggle:has-text('系统管理')")
+    page.click("a:has-text('参数设置')")
+    page.wait_for_load_state()
+    try:
+        page.fill("#setting-login_captcha_after", "1")
+        page.click("#parameters-save")
+        page.wait_for_load_state()
+        assert "已保存" in page.inner_text("body") and page.input_value("#setting-login_captcha_after") == "1"
+        browser_logout(page, live_server)
+        page.goto(f"{live_server}/login/")
+        assert page.locator("#login-captcha-image").count() == 0
+        page.fill("#tab-password input[name=username]", "reviewer")
+        page.fill("#tab-password input[name=password]", "not-the-password-1")
+        page.click("#password-submit")
+        page.wait_for_load_state()
+        image = page.locator("#login-captcha-image")
+        assert image.count() == 1 and page.locator("#password-captcha").is_visible()
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")  # drawn and allowed by the page's policy
+    finally:
+        with app.app_context():
+            db.session.execute(delete(Setting))
+            db.session.commit()

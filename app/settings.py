@@ -70,8 +70,8 @@ DEFINITIONS = (
     Definition("registry_name", "APP_NAME", "text", _l("Platform name"), REGISTRY,
                _l("Shown in the title bar of every page"), max_length=60),
     Definition("province", "REGISTRY_PROVINCE", "text", _l("Province abbreviation in certificate numbers"),
-               REGISTRY, _l("e.g. 湘"), max_length=4),
-    Definition("city", "REGISTRY_CITY", "text", _l("City in certificate numbers"), REGISTRY, _l("e.g. 长沙市"),
+               REGISTRY, _l("The province's one-character abbreviation"), max_length=4),
+    Definition("city", "REGISTRY_CITY", "text", _l("City in certificate numbers"), REGISTRY, _l("The city or county as the numbers print it"),
                max_length=20),
 )
 BY_NAME = {d.name: d for d in DEFINITIONS}

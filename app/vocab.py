@@ -1,7 +1,7 @@
 """Form selects and list formatters over the data dictionary (app/dictionary.py): the models'
 enumerations (statuses, kinds; seeded from app/enumerations.py) and the code lists of
 rules/vocabularies.yaml. Choices are read when the form is shown, so a 字典管理 edit shows at once;
-disabled items are not offered."""
+disabled items are not offered (but an edited record keeps the one it holds)."""
 from wtforms import SelectField
 
 from app import dictionary
@@ -9,10 +9,21 @@ from app.enumerations import (INSTITUTION_KIND, INSTITUTION_STATUS, MORTGAGE_STA
                               PARTY_KIND, PRE_NOTICE_STATUS, RIGHT_STATUS, UNIT_USE, type_of)
 
 
+def offered(name):
+    """The choices of a select over dictionary type name: its enabled items, and the edited record's own
+    value when that is a disabled item (an edit keeps it rather than silently taking the first choice)."""
+    def choices(form, field):
+        items = dictionary.choices(name)
+        held = field.object_data
+        if held not in (None, "") and all(code != held for code, _ in items):
+            items.append((held, dictionary.label(name, held)))
+        return items
+    return choices
+
+
 def select(label, vocabulary):
     """A WTForms select over one of the enumerations (used in CRUD forms)."""
-    name = type_of(vocabulary)
-    return SelectField(label, choices=lambda: dictionary.choices(name))
+    return SelectField(label, choices=offered(type_of(vocabulary)))
 
 
 def formatter(vocabulary):
@@ -27,7 +38,7 @@ def code_choices(name):
 
 def code_select(label, name):
     """A WTForms select over a code list of rules/vocabularies.yaml, read when the form is shown."""
-    return SelectField(label, choices=lambda: code_choices(name))
+    return SelectField(label, choices=offered(name))
 
 
 def code_formatter(name):

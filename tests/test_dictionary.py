@@ -1,12 +1,13 @@
 """字典管理: the data dictionary in the database behind app/dictionary.py (label/choices), seeded from
 rules/vocabularies.yaml and the models' enumerations, edited by Admin and Configurator as versions."""
 import contextvars
+import re
 
 import pytest
 from sqlalchemy import event, select
 
 from app import dictionary
-from models import AuditLog, DictItem, DictType, DictVersion
+from models import AuditLog, DictItem, DictType, DictVersion, Institution
 
 
 def _item(db, type_code, code):
@@ -104,6 +105,10 @@ def test_a_disabled_item_leaves_the_forms_but_keeps_its_words(app, db, client):
     assert fresh(app, dictionary.label, "institution_kind", "developer") == _item(db, "institution_kind", "developer").label_zh
     add = client.get("/institutionview/add").get_data(as_text=True)
     assert 'value="bank"' in add and 'value="developer"' not in add
+    developer = db.session.scalar(select(Institution).where(Institution.kind == "developer"))
+    edit = client.get(f"/institutionview/edit/{developer.id}").get_data(as_text=True)
+    assert re.search(r'<option selected value="developer">[^<]+</option>', edit)  # the record keeps its kind
+    assert not re.search(r'<option selected value="bank">', edit)
 
 
 def test_refused_edits_keep_what_was_typed(app, db, client):
@@ -125,3 +130,15 @@ def test_only_admin_and_configurator_edit_the_dictionary(client, username):
     client.auth.login(username)
     assert client.get("/dictionary/").status_code == 403
     assert client.post("/dictionary/id_types/", data={}).status_code == 403
+
+
+def test_the_review_desk_offers_the_dictionary_reject_types(app, db, client):
+    from tests.test_review import _submitted_case
+    _business, case = _submitted_case(client)
+    client.auth.login("configurator")
+    form = _form(app, "reject_types", fees_unpaid={"enabled": False}, data_error={"label_zh": "申请信息填写有误"})
+    assert client.post("/dictionary/reject_types/", data=form).status_code == 302
+    client.auth.login("reviewer")
+    page = client.get(f"/review/case/{case.id}/").get_data(as_text=True)
+    assert re.search(r'<option value="data_error"[^>]*>申请信息填写有误</option>', page)
+    assert 'value="fees_unpaid"' not in page and 'value="materials_missing"' in page

@@ -142,3 +142,15 @@ def test_the_review_desk_offers_the_dictionary_reject_types(app, db, client):
     page = client.get(f"/review/case/{case.id}/").get_data(as_text=True)
     assert re.search(r'<option value="data_error"[^>]*>申请信息填写有误</option>', page)
     assert 'value="fees_unpaid"' not in page and 'value="materials_missing"' in page
+
+
+def test_the_desk_offers_the_dictionary_words(app, db, client):
+    from app import rulebook
+    from tests.test_desk import apply_through_views
+    username, case = apply_through_views(client, rulebook.get("mortgage_first"))
+    client.auth.login("configurator")
+    form = _form(app, "id_types", **{"1": {"label_zh": "居民身份证（二代）"}})
+    assert client.post("/dictionary/id_types/", data=form).status_code == 302
+    client.auth.login(username)
+    page = client.get(f"/desk/case/{case.id}/").get_data(as_text=True)
+    assert re.search(r'<option value="1"[^>]*>居民身份证（二代）</option>', page)

@@ -164,3 +164,11 @@ JOB_SMS_MESSAGES = env("JOB_SMS_MESSAGES", 5)     # SMS sent by one action (the 
 # Lists (app/paging.py): a list's count is exact up to this many rows, then shown as "共 10,000+ 条";
 # the count reads at most this many + 1 index entries, whatever the register's size.
 REGISTRY_LIST_COUNT_CAP = env("LIST_COUNT_CAP", 10000)
+
+# 参数设置 (app/settings.py, the console's 参数设置 page): these and the password, lockout, session, SMS
+# code and certificate-number settings above are the defaults; a value saved in the console overrides them
+# at the next request, and resetting it there returns to these.
+REGISTRY_PASSWORD_MIN_CLASSES = env("PASSWORD_MIN_CLASSES", 0)   # of lower, upper, digits, symbols; 0: no rule
+REGISTRY_LOGIN_CAPTCHA_AFTER = env("LOGIN_CAPTCHA_AFTER", 3)     # failed sign-ins (account or IP); 0: never
+REGISTRY_STAFF_IP_ALLOW = env("STAFF_IP_ALLOW", "")  # CIDRs, comma-separated: registry staff only from these
+REGISTRY_STAFF_IP_DENY = env("STAFF_IP_DENY", "")    # CIDRs, comma-separated: registry staff never from these

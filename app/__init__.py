@@ -138,9 +138,20 @@ def create_app(test_config=None):
     app.register_blueprint(health.bp)
     from app import captcha
     app.register_blueprint(captcha.bp)
+    _dictionary_and_settings(app)
     from app import cli  # noqa: E402
     cli.register(app, sync_security)
     return app
+
+
+def _dictionary_and_settings(app):
+    """参数设置 read per request (session timeout, platform name, staff addresses); 字典管理 seeded with
+    what the rules files and enumerations hold that the database lacks (once migrated)."""
+    from app import dictionary, settings
+    settings.install(app)
+    with app.app_context():
+        if dictionary.seedable():
+            dictionary.sync()
 
 
 @event.listens_for(Engine, "connect")

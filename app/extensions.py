@@ -1,10 +1,21 @@
 """Bare singletons; create_app() wires them."""
+from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.models.sqla.base import SQLA
 from flask_migrate import Migrate
 
 db = SQLA()
-appbuilder = AppBuilder(update_perms=True)
+
+
+class RegistryAppBuilder(AppBuilder):
+    @property
+    def app_name(self):
+        # 参数设置 renames the platform at run time: app/settings.py install() registers the reader.
+        reader = current_app.extensions.get("registry_app_name")
+        return reader() if reader else super().app_name
+
+
+appbuilder = RegistryAppBuilder(update_perms=True)
 migrate = Migrate()
 
 # Every POST, including hand-written views, must carry the session's CSRF token (FAB only checks

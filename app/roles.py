@@ -86,3 +86,7 @@ for _name, _perms in FAB_ROLES.items():
 # Background jobs (views/jobs.py, 我的任务): whoever can start one (batch print, import, export) follows it.
 for _name in (REVIEWER, INSTITUTION_ADMIN, OPERATOR):
     FAB_ROLES[_name] += [["JobView$", "can_.*"], ["Jobs", "menu_access"]]
+
+# 字典管理 (views/dictionary_console.py): the Configurator keeps the data dictionary beside the rules.
+# 参数设置 (views/parameters.py) is the platform Admin's alone (Admin holds every permission).
+FAB_ROLES[CONFIGURATOR] += [["DictionaryConsoleView$", "can_.*"], ["Dictionary", "menu_access"]]

@@ -9,7 +9,7 @@ audit entry for every sign-in, failure, lockout and sign-out.
 import re
 import secrets
 
-from flask import abort, flash, redirect, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_appbuilder import action, expose, has_access
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.manager import BaseSecurityManager
@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
-from app import audit
+from app import audit, settings
 from app.auth import LoginRefused, lockout, passwords
 from app.vocab import OPERATOR_STATUS, formatter
 from models import Operator
@@ -252,6 +252,8 @@ class RegistrySecurityManager(SecurityManager):
             reason = _("This operator has left the institution and can no longer sign in")
         elif user.institution is not None and user.institution.status != "approved":
             reason = _("Your institution is not approved (status: %(status)s)", status=user.institution.status)
+        elif settings.is_staff(user):  # 参数设置: registry staff only from allowed addresses
+            reason = settings.staff_address_refused(request.remote_addr)
         if reason:
             audit.record(self.session, "login_refused", "Operator", user.id, username=user.username,
                          institution_id=user.institution_id, summary=f"{method}: {reason}")

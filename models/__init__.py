@@ -6,6 +6,7 @@ from .calendar import CalendarYear  # noqa: F401
 from .case import Case, CaseHistory, CaseParty, CaseUnit, Material  # noqa: F401
 from .certificate import ArchiveProof, Certificate  # noqa: F401
 from .counter import Counter  # noqa: F401
+from .dictionary import DictItem, DictType, DictVersion, Setting  # noqa: F401
 from .job import Job  # noqa: F401
 from .institution import Institution, Operator, OperatorCertificate  # noqa: F401
 from .messaging import EmailMessage, OneTimeCode, SmsMessage  # noqa: F401

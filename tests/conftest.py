@@ -41,7 +41,10 @@ def app():
                               "SANDBOX": True,  # the sandboxes' absence is tested on its own (test_adapters_sandbox_off.py)
                               # Every test signs in from 127.0.0.1: request limits are off here and turned
                               # on by the tests of the limits themselves (tests/test_limits.py).
-                              "REGISTRY_RATELIMIT_ENABLED": False})
+                              "REGISTRY_RATELIMIT_ENABLED": False,
+                              # Tests sign in after failures on purpose; the image code after failed sign-ins
+                              # is turned on by its own tests (tests/test_settings.py), through 参数设置.
+                              "REGISTRY_LOGIN_CAPTCHA_AFTER": 0})
     with application.app_context():
         upgrade()
     sync_security(application)

@@ -139,6 +139,7 @@ def cluster(redis_url, tmp_path_factory):  # noqa: F811 (the redis_url fixture i
                     "REGISTRY_RATELIMIT_LOGIN_ACCOUNT": "30 per minute",
                     "REGISTRY_LOCKOUT_FAILURES": str(LOCKOUT_FAILURES),
                     "REGISTRY_LOGIN_DELAY_AFTER": "3", "REGISTRY_LOGIN_DELAY_SECONDS": "1",
+                    "REGISTRY_LOGIN_CAPTCHA_AFTER": "0",  # the lock itself is counted here, not the image code
                     "REGISTRY_PROXY_COUNT": "1",  # the client address comes from the proxy's X-Forwarded-For
                     "REGISTRY_BROKER_URL": redis_url.rsplit("/", 1)[0] + "/1",  # jobs: Redis database 1
                     "REGISTRY_JOB_PRINT_CASES": "1"})  # two cases already print as a job

@@ -41,3 +41,6 @@ def register(appbuilder):
     accounts.register(appbuilder)
     from . import rules_console; rules_console.register(appbuilder)  # noqa: E702  (configurator console, service guide)
     from . import jobs; jobs.register(appbuilder)  # noqa: E702  (我的任务: background jobs)
+    from . import dictionary_console, parameters
+    dictionary_console.register(appbuilder, SYSTEM)  # 字典管理 (Admin, Configurator)
+    parameters.register(appbuilder, SYSTEM)  # 参数设置 (Admin)

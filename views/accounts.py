@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit, roles
-from app.auth import LoginRefused, ca, ldap_auth, lockout
+from app.auth import LoginRefused, ca, ldap_auth, lockout, login_captcha
 from app.auth.forms import (CaLoginForm, ChangePasswordForm, FontSizeForm, ForgotPasswordForm,
                             InstitutionRegistrationForm, MyInfoForm, PasswordLoginForm, PublicRegistrationForm)
 from app.extensions import appbuilder, db
@@ -57,13 +57,23 @@ class LoginView(AuthDBView):
         return self.render_template(self.login_template, title=self.title, appbuilder=self.appbuilder,
                                     form=form or PasswordLoginForm(), ca_form=CaLoginForm(),
                                     nonce=ca.new_nonce(), method=request.args.get("method", method),
+                                    captcha_required=login_captcha.required(),
                                     ldap_enabled=bool(current_app.config.get("REGISTRY_LDAP_URL")),
                                     driver_url=current_app.config.get("REGISTRY_CA_DRIVER_URL")
                                     or url_for("AccountsView.ca_driver"))
 
     def _refused(self, exc, method):
         flash(str(exc), "danger")
+        login_captcha.after_failure(request.form.get("username"))
         return redirect(url_for("LoginView.login", method=method, next=request.args.get("next") or None))
+
+    def _captcha_refused(self, form, method):
+        """参数设置: after N failed sign-ins the image code is checked first (app/auth/login_captcha.py)."""
+        try:
+            login_captcha.check(form.username.data, form.captcha.data)
+        except LoginRefused as exc:
+            return self._refused(exc, method)
+        return None
 
     def _signed_in(self, user, method):
         _sm().finish_login(user, method)
@@ -77,6 +87,8 @@ class LoginView(AuthDBView):
         if request.method == "POST":
             if not form.validate_on_submit():
                 return self._render(form=form)
+            if refused := self._captcha_refused(form, "password"):
+                return refused
             try:
                 user = _sm().password_login(form.username.data, form.password.data)
                 if user.institution is not None and user.institution.ca_required:
@@ -102,6 +114,8 @@ class LoginView(AuthDBView):
         form = CaLoginForm()
         if not form.validate_on_submit():
             return self._refused(_("Enter the account and password, choose the key and sign again"), "ca")
+        if refused := self._captcha_refused(form, "ca"):
+            return refused
         try:
             nonce = ca.take_nonce()
             if not form.signature.data:
@@ -129,6 +143,8 @@ class LoginView(AuthDBView):
         form = PasswordLoginForm()
         if not form.validate_on_submit():
             return self._refused(_("Enter the account and password"), "ldap")
+        if refused := self._captcha_refused(form, "ldap"):
+            return refused
         try:
             user = self._ldap_user(form.username.data, form.password.data)
         except LoginRefused as exc:

@@ -11,7 +11,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import rulebook
+from app import dictionary, rulebook
 from app.extensions import db
 from app.services import materials, party_confirmation, payment, pdf, verification
 
@@ -359,7 +359,7 @@ def _hhmm(when):
 
 def _id_types():
     try:
-        return [(i.code, dc.tx(i.name)) for i in rulebook.vocabulary("id_types")]
+        return dictionary.choices("id_types")  # a new party: the dictionary's enabled ID types
     except Exception:
         return [("1", _("Resident ID card")), ("7", _("Unified social credit code"))]
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import rulebook
+from app import dictionary, rulebook
 from app.rulebook import legal
 from app.extensions import db
 from app.rulebook import markers
@@ -102,7 +102,8 @@ def field_rows(fields, data, context=None):
 
 
 def vocab_options(field):
-    return list((excel.vocab_codes(field) or {}).items())
+    """The codes the case's rules allow, in the words of the dictionary (字典管理)."""
+    return [(code, dictionary.label(field.vocabulary, code)) for code in (excel.vocab_codes(field) or {})]
 
 
 def reject_label(code):

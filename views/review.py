@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import audit, paging, rulebook
+from app import audit, dictionary, paging, rulebook
 from app.rulebook import fees, legal, markers, workflow
 from app.extensions import db
 from models import Case, CaseUnit
@@ -101,7 +101,7 @@ class ReviewView(BaseView):
         case = dc.load_case(case_id)
         business = rulebook.for_case(case)
         try:
-            reject_types = [(i.code, dc.tx(i.name)) for i in rulebook.vocabulary("reject_types")]
+            reject_types = dictionary.choices("reject_types")  # 字典管理: enabled items, today's words
         except Exception:
             reject_types = []
         events = workflow.available_events(case, g.user)

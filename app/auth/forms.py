@@ -6,7 +6,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from app import validators
-from app.vocab import INSTITUTION_KIND
+from app.vocab import INSTITUTION_KIND, select
 
 from .passwords import policy_validator
 
@@ -18,6 +18,7 @@ FONT_SIZES = {"normal": _l("Normal"), "large": _l("Large"), "xlarge": _l("Extra 
 class PasswordLoginForm(FlaskForm):
     username = StringField(_l("Account"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
+    captcha = StringField(_l("Image code"), validators=[Optional(), Length(max=8)])  # app/auth/login_captcha.py
 
 
 class CaLoginForm(PasswordLoginForm):
@@ -42,7 +43,7 @@ class PublicRegistrationForm(NewPasswordMixin, FlaskForm):
 
 class InstitutionRegistrationForm(NewPasswordMixin, FlaskForm):
     name = StringField(_l("Institution name"), validators=[DataRequired(), Length(max=120)])
-    kind = SelectField(_l("Kind"), choices=list(INSTITUTION_KIND.items()))
+    kind = select(_l("Kind"), INSTITUTION_KIND)  # the dictionary's enabled kinds (字典管理)
     uscc = StringField(_l("Unified social credit code"), validators=[DataRequired(), validators.wtforms("uscc")])
     legal_person = StringField(_l("Legal person"), validators=[DataRequired(), Length(max=60)])
     legal_person_id_number = StringField(_l("Legal person's ID number"),

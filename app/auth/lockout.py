@@ -25,6 +25,7 @@ from flask import current_app, request
 from flask_babel import format_datetime, gettext as _
 from sqlalchemy import func, select, update
 
+from app import settings
 from app.extensions import db
 from models.base import utcnow
 
@@ -34,7 +35,7 @@ PHANTOM_SECONDS = 24 * 3600  # how long a name without an account remembers its 
 
 
 def _cfg(key):
-    return current_app.config[key]
+    return settings.config(key)  # the console's 参数设置 first (app/settings.py), then config.py
 
 
 def delay_enabled() -> bool:

@@ -1,4 +1,4 @@
-"""The password policy (REGISTRY_PASSWORD_* settings): length and character classes; and a password
+"""The password policy (参数设置, app/settings.py; REGISTRY_PASSWORD_* defaults): length and character classes; and a password
 check that takes the same time whether or not there is an account to check against."""
 import re
 import secrets
@@ -8,18 +8,23 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms.validators import ValidationError
 
+from app import settings
+
 
 def problems(password: str) -> list:
     """Every way the password breaks the policy, as user-facing messages (empty when it is fine)."""
-    cfg = current_app.config
     password = password or ""
     found = []
-    minimum = cfg.get("REGISTRY_PASSWORD_MIN_LENGTH", 8)
+    minimum = settings.get("password_min_length")
     if len(password) < minimum:
         found.append(_("The password must have at least %(n)d characters", n=minimum))
-    if cfg.get("REGISTRY_PASSWORD_LETTERS_AND_DIGITS", True) and not (
+    if settings.get("password_letters_and_digits") and not (
             re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
         found.append(_("The password must contain both letters and digits"))
+    classes = settings.get("password_min_classes")
+    if classes and sum(bool(re.search(p, password)) for p in CLASSES) < classes:
+        found.append(_("The password must mix at least %(n)d of: lower-case letters, upper-case letters, "
+                       "digits, symbols", n=classes))
     if "\x00" in password:
         found.append(_("The password contains an invalid character"))
     return found
@@ -32,6 +37,7 @@ def policy_validator(form, field):
         raise ValidationError("; ".join(errors))
 
 
+CLASSES = (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]")
 _dummy_hashes = {}
 
 

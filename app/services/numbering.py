@@ -19,6 +19,7 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import settings
 from app.extensions import db
 from models import Counter
 
@@ -53,7 +54,8 @@ def official_case_number(today: dt.date = None) -> str:
 def _register_number(kind: str, year: int) -> str:
     cfg = current_app.config
     seq = next_value(f"{'certificate_number' if kind == '不动产权' else 'proof_number'}:{year}")
-    return f"{cfg['REGISTRY_PROVINCE']}({year}){cfg['REGISTRY_CITY']}{kind}第{seq:0{cfg['CERTIFICATE_SEQUENCE_WIDTH']}d}号"
+    province, city = settings.get("province"), settings.get("city")  # 参数设置, else config.py
+    return f"{province}({year}){city}{kind}第{seq:0{cfg['CERTIFICATE_SEQUENCE_WIDTH']}d}号"
 
 
 def certificate_number(year: int = None) -> str:

@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from app import roles
+from app import roles, settings
 from app.extensions import db
 from models import OneTimeCode
 from models.base import utcnow
@@ -84,15 +84,15 @@ def _sent_since(phone, purpose, subject, since):
 
 def check_send_allowed(phone: str, purpose: str, subject: str = None) -> None:
     """Raise CodeError when one more code to this phone (or subject) for this purpose would be too many."""
-    config, now = current_app.config, utcnow()
-    gap = config["REGISTRY_CODE_RESEND_SECONDS"]
+    config, now = settings.config, utcnow()  # the console's SMS caps (参数设置), else config.py
+    gap = config("REGISTRY_CODE_RESEND_SECONDS")
     if gap and _sent_since(phone, purpose, subject, now - dt.timedelta(seconds=gap)):
         raise CodeError(_("A code was sent less than %(n)d seconds ago; please wait before asking again", n=gap))
-    per_hour = config["REGISTRY_CODE_SENDS_PER_HOUR"]
+    per_hour = config("REGISTRY_CODE_SENDS_PER_HOUR")
     if _sent_since(phone, purpose, subject, now - dt.timedelta(hours=1)) >= per_hour:
         raise CodeError(_("At most %(n)d codes an hour can be sent to this number; please try again later",
                           n=per_hour))
-    per_day = config["REGISTRY_CODE_SENDS_PER_DAY"]
+    per_day = config("REGISTRY_CODE_SENDS_PER_DAY")
     if _sent_since(phone, purpose, subject, now - dt.timedelta(days=1)) >= per_day:
         raise CodeError(_("At most %(n)d codes a day can be sent to this number; please try again tomorrow",
                           n=per_day))

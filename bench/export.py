@@ -91,7 +91,7 @@ def main():
             time.sleep(0.05)
     before = peak[0]
     threading.Thread(target=sample, daemon=True).start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     r = client.get("/caseview/export.xlsx")
     assert r.status_code == 302 and "/jobs/" in r.headers["Location"], (r.status_code, "not a job")
     job_id = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[1])
@@ -103,12 +103,13 @@ def main():
         if status["finished"]:
             break
         time.sleep(0.5)
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
     stop.set()
     assert status["state"] == "done", status
     data = client.get(status["result_url"]).data
     print(f"case list export, {total:,} cases (a job, as {args.user}): {took:.1f} s submit to done, "
-          f"{total / took:,.0f} rows/s; {len(steps)} progress steps seen "
+          f"{total / took:,.0f} rows/s; {cpu:.1f} s of CPU (all threads: {total / cpu:,.0f} rows per CPU second); "
+          f"load average {os.getloadavg()[0]:.1f}; {len(steps)} progress steps seen "
           f"({', '.join(f'{d:,}/{t:,}' for d, t in steps[:3])} ... {steps[-1][0]:,}/{steps[-1][1]:,}); "
           f"workbook {len(data) / 2**20:.1f} MB")
     print(f"memory (resident, whole process): {before:.0f} MB before, peak {peak[0]:.0f} MB during the job "

@@ -171,6 +171,12 @@ def safe_row(ws, values, font=None):
     return [cell(ws, v, font) for v in values]
 
 
+def safe_values(ws, values):
+    """A row for ws.append(): the values as they are, those openpyxl would read as a formula as cell()s
+    (a plain value costs openpyxl one cell object less: the exports' rows)."""
+    return [cell(ws, v) if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
+
+
 def shown(value):
     """A value as an export shows it, in the page's words: blank for nothing, 是/否, times to the minute,
     dates as YYYY-MM-DD; numbers stay numbers; anything else as its text."""
@@ -200,7 +206,7 @@ def stream(headers, rows, progress=None, total=0, sheet=None) -> bytes:
     bold = Font(bold=True)
     ws.append(safe_row(ws, [str(h) for h in headers], bold))
     for i, values in enumerate(rows, start=1):
-        ws.append([cell(ws, shown(v)) for v in values])
+        ws.append(safe_values(ws, [shown(v) for v in values]))
         if progress and i % 1000 == 0:
             progress(i, max(total, i))
     out = io.BytesIO()

@@ -210,3 +210,21 @@ def test_an_outsider_cannot_export_a_list_they_cannot_see(client):
     assert client.post("/caseview/columns", data={"column": ["number"]}).status_code in (302, 403)
     client.auth.login("bank_a_op")
     assert client.get("/auditlogview/export.xlsx").status_code in (302, 403)
+
+
+def test_the_proof_list_keeps_its_chosen_columns_in_the_page_and_the_export(client, db):
+    from models import Unit
+
+    from .test_proofs import _proof
+    unit = db.session.scalars(select(Unit).order_by(Unit.id.desc()).limit(1)).one()
+    cert = _proof(db, "bank_a_op", unit, "湘(2026)长沙市不动产证明第9300001号", FORMULA)
+    client.auth.login("bank_a_op")
+    r = client.post("/proofs/columns", data={"column": ["location", "obligors"], "next": "/proofs/?q=第930000"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/proofs/?q=%E7%AC%AC930000")
+    page = client.get("/proofs/", query_string={"q": "第930000"}).get_data(as_text=True)
+    table = page[page.index('id="proof-list"'):]
+    assert re.findall(r"<th>([^<]*)</th>", table[:table.index("</tr>")]) == ["编号", "坐落", "抵押人/义务人", ""]
+    ws = sheet(client.get("/proofs/export.xlsx", query_string={"q": "第930000"}))
+    rows = values(ws)
+    assert rows == [["编号", "坐落", "抵押人/义务人"], [cert.number, unit.location, FORMULA]], rows
+    assert ws.cell(row=2, column=3).data_type == "s" and no_formula(ws)

@@ -274,7 +274,8 @@ def office_rows(params):
     """A desk list's rows for its export: the chosen columns, in the list's order (newest first)."""
     which = params.get("which") if params.get("which") in OFFICE_LISTS else "todo"
     offered = office_columns(which)
-    columns = [c for c in params.get("columns") or [] if c in offered] or list(offered)
+    # the number is always shown (the lists keep it, whatever is ticked)
+    columns = ["number"] + [c for c in params.get("columns") or list(offered) if c in offered and c != "number"]
     query, order = office_query(which)
     if params.get("ids"):
         query = query.where(Case.id.in_(params["ids"]))

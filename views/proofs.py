@@ -6,7 +6,7 @@ only the documents of its own institution's cases, registry staff all of them. T
 document only through the verification page, with the code printed on it.
 """
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -63,7 +63,13 @@ class ProofView(BaseView):
         rows = page.rows
         cases = self._cases(rows)
         obligors = certificates.obligors(list(cases))
+        offered = proof_columns()
+        shown = exporting.chosen_columns("proofs", offered)
+        args = {"q": request.args.get("q", ""), "kind": request.args.get("kind", "")}
+        tools = exporting.tools("proofs", shown, offered, offered, url_for(".export", **args),
+                                url_for(".columns_setting"))
         return self.render_template("proofs/index.html", rows=rows, total=page.total, pager=page,
+                                    shown=shown, list_tools=tools,
                                     q=request.args.get("q", ""),
                                     kind=request.args.get("kind", ""), kinds=certificates.KIND,
                                     statuses=certificates.STATUS, cases=cases, obligors=obligors,
@@ -74,7 +80,16 @@ class ProofView(BaseView):
     def export(self):
         """导出 Excel of the searched list (views/exporting.py: a job above REGISTRY_JOB_EXPORT_ROWS rows)."""
         params = {"q": request.args.get("q", "")[:200], "kind": request.args.get("kind", "")[:40]}
-        return exporting.respond("proofs", params, self._query(), url_for(".index", **params))
+        back = url_for(".index", **params)
+        params["columns"] = exporting.chosen_columns("proofs", proof_columns())
+        return exporting.respond("proofs", params, self._query(), back)
+
+    @expose("/columns", methods=["POST"])
+    @has_access
+    def columns_setting(self):
+        exporting.save_columns("proofs", list(proof_columns()), request.form.getlist("column"))
+        flash(_("Column settings saved"), "success")
+        return redirect(exporting.back_to(url_for(".index")))
 
     @expose("/<cert_id>/pdf")
     @has_access
@@ -96,12 +111,20 @@ class ProofView(BaseView):
             select(Case.id, Case.number, Case.official_number).where(Case.id.in_(ids)))}
 
 
+def proof_columns():
+    """{column: heading} of the 证书/证明 list (列设置; the number is always shown)."""
+    return {"number": _("Number"), "kind": _("Kind"), "code": _("Verification code"), "location": _("Location"),
+            "holders": _("Holders"), "obligors": _("Mortgagor / obligor"), "case": _("Case number"),
+            "issued_at": _("Issued at"), "status": _("Status")}
+
+
 @exporting.exportable("proofs", _l("Certificates and proofs"), _l("Export of certificates and proofs"))
 def _export(params):
-    """The 证书/证明 list's rows (the signed-in user's scope), read in chunks: each chunk's cases and
-    obligors in one query each."""
-    headers = [_("Number"), _("Kind"), _("Verification code"), _("Location"), _("Unit code"), _("Holders"),
-               _("Mortgagor / obligor"), _("Case number"), _("Issued at"), _("Status")]
+    """The 证书/证明 list's rows (the signed-in user's scope) in its chosen columns, read in chunks: each
+    chunk's cases and obligors in one query each."""
+    offered = proof_columns()
+    # the number is always shown (the lists keep it, whatever is ticked)
+    columns = ["number"] + [c for c in params.get("columns") or list(offered) if c in offered and c != "number"]
     query = certificates.search(params.get("q", ""), params.get("kind", "")).options(joinedload(Certificate.unit))
 
     def rows():
@@ -109,11 +132,13 @@ def _export(params):
             cases = ProofView._cases(chunk)
             obligors = certificates.obligors(list(cases))
             for c in chunk:
-                yield [c.number, str(certificates.KIND.get(c.kind, c.kind)), certificates.verification_code(c.token),
-                       c.unit.location, c.unit.unit_code, c.holder_names, obligors.get(c.case_id, ""),
-                       cases.get(c.case_id, ""), c.issued_at.strftime("%Y-%m-%d"),
-                       str(certificates.STATUS.get(c.status, c.status))]
-    return headers, rows()
+                v = {"number": c.number, "kind": str(certificates.KIND.get(c.kind, c.kind)),
+                     "code": certificates.verification_code(c.token), "location": c.unit.location,
+                     "holders": c.holder_names, "obligors": obligors.get(c.case_id, ""),
+                     "case": cases.get(c.case_id, ""), "issued_at": c.issued_at.strftime("%Y-%m-%d"),
+                     "status": str(certificates.STATUS.get(c.status, c.status))}
+                yield [v[k] for k in columns]
+    return [offered[c] for c in columns], rows()
 
 
 def register(appbuilder):

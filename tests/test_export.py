@@ -201,7 +201,13 @@ def test_the_review_queue_exports_its_rows(client, db):
     with client.application.test_request_context():
         node = reviewer_nodes()[0][0]
     rows = values(sheet(client.get("/review/export.xlsx", query_string={"node": node})))
-    assert rows[0][:3] == ["编号", "业务", "机构"], rows[0]
+    assert rows[0] == ["编号", "业务", "机构", "不动产", "应缴（元）", "已缴（元）", "契税", "提交时间", "办结时限"], rows[0]
+    client.post("/review/columns", data={"column": ["institution", "fees"]})
+    rows = values(sheet(client.get("/review/export.xlsx", query_string={"node": node})))
+    assert rows[0] == ["编号", "机构", "应缴（元）", "已缴（元）"], rows[0]
+    page = client.get("/review/", query_string={"node": node}).get_data(as_text=True)
+    table = page[page.index('id="review-queue"'):]
+    assert re.findall(r"<th>([^<]*)</th>", table[:table.index("</tr>")]) == ["编号", "机构", "应缴/已缴"]
 
 
 def test_an_outsider_cannot_export_a_list_they_cannot_see(client):

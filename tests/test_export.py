@@ -134,8 +134,9 @@ def test_column_settings_are_kept_per_user_and_honoured_by_the_list_and_its_expo
     assert len(values(sheet(client.get("/caseview/export.xlsx")))[0]) == 8
     # an outside "next" is not followed
     client.auth.login("bank_a_op")
-    r = client.post("/caseview/columns", data={"column": [], "next": "//evil.example/"})
-    assert r.status_code == 302 and "evil" not in r.headers["Location"]
+    for outside in ("//evil.example/", "/\\evil.example/", "/\t/evil.example/", "https://evil.example/"):
+        r = client.post("/caseview/columns", data={"column": [], "next": outside})
+        assert r.status_code == 302 and "evil" not in r.headers["Location"], outside
     db.session.expire_all()
     assert db.session.scalar(select(ListSetting).where(ListSetting.user_id == user.id)) is None
 

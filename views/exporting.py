@@ -136,7 +136,10 @@ def save_columns(key, offered, picked):
 def back_to(default):
     """Where a list's form returns: the page it was posted from (a path of this site), else `default`."""
     target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
+    # not "//host" nor what a browser reads as it ("/\\host", a tab or newline dropped from "/\t/host")
+    local = target.startswith("/") and not target.startswith("//") and "\\" not in target \
+        and not any(ord(ch) < 32 for ch in target)
+    return target if local else default
 
 
 def tools(key, columns, offered, labels, export_url, columns_url):

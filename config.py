@@ -158,6 +158,7 @@ BROKER_URL = env("BROKER_URL", "")
 JOB_IMPORT_ROWS = env("JOB_IMPORT_ROWS", 500)     # Excel import rows
 IMPORT_MAX_ROWS = env("IMPORT_MAX_ROWS", 20000)   # rows of one Excel import at most (a building's units)
 JOB_EXPORT_ROWS = env("JOB_EXPORT_ROWS", 5000)    # rows of an export
+EXPORT_MAX_ROWS = env("EXPORT_MAX_ROWS", 1000000)  # rows of one export at most (an Excel sheet holds 1,048,575)
 JOB_PRINT_CASES = env("JOB_PRINT_CASES", 10)      # cases in one batch print
 JOB_SMS_MESSAGES = env("JOB_SMS_MESSAGES", 5)     # SMS sent by one action (the party confirmations at 提交)
 

@@ -8,6 +8,7 @@ from .certificate import ArchiveProof, Certificate  # noqa: F401
 from .counter import Counter  # noqa: F401
 from .dictionary import DictItem, DictType, DictVersion, Setting  # noqa: F401
 from .job import Job  # noqa: F401
+from .list_setting import ListSetting  # noqa: F401
 from .institution import Institution, Operator, OperatorCertificate  # noqa: F401
 from .messaging import EmailMessage, OneTimeCode, SmsMessage  # noqa: F401
 from .nonce import UsedNonce  # noqa: F401

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired
 
 from app import display, paging
 
+from .exporting import ListTools
 from .labels import LABELS
 
 
@@ -50,7 +51,7 @@ class SearchFormWidget(SearchWidget):
                                              **kwargs)
 
 
-class RegistryModelView(ModelView):
+class RegistryModelView(ListTools, ModelView):
     page_size = 20
     search_widget = SearchFormWidget
     label_columns = LABELS
@@ -86,13 +87,14 @@ class RegistryModelView(ModelView):
         direction = "asc" if not order_column or order_direction == "asc" else "desc"  # FAB's default: desc
         page = paging.paginate(query, column, direction, lambda q: q.all(), key=self.__class__.__name__, size=size)
         pks = [self._serialize_pk_if_composite(pk) for pk in dm.get_keys(page.rows)]
-        value_columns = list(dm.get_values(page.rows, self.list_columns))
+        columns = self.visible_columns()   # 列设置 (views/exporting.py)
+        value_columns = list(dm.get_values(page.rows, columns))
         widgets["list"] = self.list_widget(
-            label_columns=self.label_columns, include_columns=self.list_columns,
+            label_columns=self.label_columns, include_columns=columns, list_tools=self.list_tools(columns),
             value_columns=value_columns, order_columns=self.order_columns,
             formatters_columns=self.formatters_columns, page=None, page_size=size, count=page.total, pks=pks,
             actions=actions, filters=filters, modelview_name=self.__class__.__name__, pager=page,
-            cells=self._cells(value_columns), plain_pks=all(type(pk) is int for pk in pks), **kwargs)
+            cells=self._cells(value_columns, columns), plain_pks=all(type(pk) is int for pk in pks), **kwargs)
         return widgets
 
     def _inner_filters(self, filters):
@@ -110,14 +112,14 @@ class RegistryModelView(ModelView):
                 inner.values.append(value)
         return inner
 
-    def _cells(self, value_columns):
+    def _cells(self, value_columns, columns=None):
         """Each row's cells, as HTML: the column's formatter, else nothing for an empty value and a
         yes/no in words, never None/True/False; every value escaped, each cell carrying its column's
         name (data-label, for the phone layout). Worked out here, not per cell in Jinja (which was a
         third of a list page's time)."""
         formatters = self.formatters_columns
         columns = [(c, formatters.get(c), f'<td data-label="{escape(str(self.label_columns.get(c, c)))}">')
-                   for c in self.list_columns]
+                   for c in (columns or self.list_columns)]
         rows = []
         for row in value_columns:
             cells = []

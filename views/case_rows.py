@@ -70,42 +70,53 @@ def per_business_and_node(business, node):
     return memo[key]
 
 
-def rows_html(which, pairs, results=None, rejections=None):
+def rows_html(which, pairs, shown, results=None, rejections=None):
     """The table rows of 待办 / 已办 / 已驳回, as HTML: worked out here, one string per row, not cell by
     cell in Jinja (each of a page's ~800 template pieces travelled up a chain of generators). Every
-    value escaped; each cell carries its column's name (data-label, for the phone layout)."""
+    value escaped; each cell carries its column's name (data-label, for the phone layout). shown: the
+    columns the user chose (列设置, views/exporting.py); the number is always there."""
     labels = {k: escape(v) for k, v in {
         "number": _("Number"), "business": _("Business"), "property": _("Property"), "node": _("Current node"),
-        "parties": _("Parties confirmed"), "results": _("Certificates / proofs"),
+        "parties": _("Parties confirmed"), "results": _("Certificates / proofs"), "submitted": _("Submitted at"),
         "last": _("Rejection") if which == "rejected" else _("Updated")}.items()}
     pdf = row_link("ProofView.pdf", "cert_id")
     reapply = row_link("DeskOfficeView.reapply", "case_id")
     token = escape(generate_csrf()) if which == "rejected" else ""
     out = []
     for c, i in pairs:
-        official = f"<br><small>{escape(c.official_number)}</small>" if c.official_number else ""
-        parties = " ".join(f'<span class="{"status-ok" if p.confirmed_at else "status-wait"}">{escape(p.name)}</span>'
-                           for p in i["confirm"]) or "—"
+        official = f"<br><small>{escape(c.official_number)}</small>" \
+            if c.official_number and "official_number" in shown else ""
         cells = [
             f'<td data-label=""><input type="checkbox" class="print-pick" name="case_id" value="{c.id}" form="batch-print-form"></td>',
-            f'<td data-label="{labels["number"]}"><a href="{i["url"]}">{escape(c.number)}</a>{official}</td>',
-            f'<td data-label="{labels["business"]}">{escape(i["business"])}</td>',
-            f'<td data-label="{labels["property"]}">{escape(i["units"])}</td>',
-            f'<td data-label="{labels["node"]}">{escape(i["node"])}</td>',
-            f'<td data-label="{labels["parties"]}">{parties}</td>']
+            f'<td data-label="{labels["number"]}"><a href="{i["url"]}">{escape(c.number)}</a>{official}</td>']
+        if "business" in shown:
+            cells.append(f'<td data-label="{labels["business"]}">{escape(i["business"])}</td>')
+        if "property" in shown:
+            cells.append(f'<td data-label="{labels["property"]}">{escape(i["units"])}</td>')
+        if "node" in shown:
+            cells.append(f'<td data-label="{labels["node"]}">{escape(i["node"])}</td>')
+        if "parties" in shown:
+            parties = " ".join(f'<span class="{"status-ok" if p.confirmed_at else "status-wait"}">{escape(p.name)}</span>'
+                               for p in i["confirm"]) or "—"
+            cells.append(f'<td data-label="{labels["parties"]}">{parties}</td>')
         if which == "done":
             links = "".join(f'<a href="{pdf(r.id)}" target="_blank" class="result-pdf">{escape(r.number)}</a><br>'
                             for r in (results or {}).get(c.id, [])) or "—"
             cells.append(f'<td data-label="{labels["results"]}" class="case-results">{links}</td>')
+        if "submitted_at" in shown:
+            at = c.submitted_at.strftime("%Y-%m-%d %H:%M") if c.submitted_at else ""
+            cells.append(f'<td data-label="{labels["submitted"]}">{at}</td>')
+        forms = ""
         if which == "rejected":
             r = (rejections or {}).get(c.id)
             last = (f'<div class="rejection"><strong>{escape(dc.reject_label(r.reject_type))}</strong> '
                     f'{escape(r.opinion or "")}<br><small>{escape(r.actor_name)} · {r.at.strftime("%Y-%m-%d %H:%M")}'
                     f'</small></div>') if r else ""
             forms = "".join(_reapply_form(reapply(c.id), token, c.version, t, i) for t in i["reapply"])
-        else:
-            last, forms = c.updated_at.strftime("%Y-%m-%d %H:%M"), ""
-        cells.append(f'<td data-label="{labels["last"]}">{last}</td><td data-label="">{forms}</td>')
+            cells.append(f'<td data-label="{labels["last"]}">{last}</td>')
+        elif "updated_at" in shown:
+            cells.append(f'<td data-label="{labels["last"]}">{c.updated_at.strftime("%Y-%m-%d %H:%M")}</td>')
+        cells.append(f'<td data-label="">{forms}</td>')
         out.append(f'<tr class="case-row" data-number="{escape(c.number)}">{"".join(cells)}</tr>')
     return Markup("\n".join(out))
 

@@ -2,13 +2,13 @@
 and follow one's cases (todo, done, rejected, re-apply). The case page is in desk_case.py, batch
 entry (building table, Excel) in desk_batch.py.
 """
-from flask import current_app, flash, g, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from app import jobs, paging, rulebook
 from app.errors import PAGES
@@ -16,10 +16,11 @@ from app.extensions import db
 from app.rulebook import applicants, markers
 from app.services import certificates, pdf
 from app.validators import ValidationFailed
-from models import Case, CaseHistory, CaseUnit
+from models import Case, CaseHistory, CaseUnit, Unit
 
 from . import case_rows
 from . import desk_common as dc
+from . import exporting
 from .base import posted_ids
 from .desk_case import DeskCaseView, fire_event
 from .downloads import file_response
@@ -167,30 +168,54 @@ class DeskOfficeView(BaseView):
                     CaseHistory.case_id.in_([c.id for c in rows]), CaseHistory.reject_type.is_not(None))
                     .order_by(CaseHistory.id)):
                 rejections[h.case_id] = h
-        pairs = case_rows.with_info(rows)
+        offered = office_columns(which)
+        shown = exporting.chosen_columns(f"desk-{which}", offered)
+        tools = exporting.tools(f"desk-{which}", shown, offered, offered, url_for(".export", which=which),
+                                url_for(".columns_setting", which=which))
         results = certificates.by_cases([c.id for c in rows]) if which == "done" else None
         return self.render_template("desk/office.html", which=which, title=title, rows=rows, pager=page,
-                                    total=page.total,
-                                    rows_html=case_rows.rows_html(which, pairs, results, rejections))
+                                    total=page.total, shown=shown, list_tools=tools, rows_html=case_rows.rows_html(
+                                        which, case_rows.with_info(rows), shown, results, rejections))
 
     @expose("/todo")
     @has_access
     def todo(self):
-        q = select(Case).where(Case.executor_id == g.user.id)
-        return self._list("todo", q, Case.updated_at, _("Todo"))
+        return self._list("todo", *office_query("todo"), _("Todo"))
 
     @expose("/done")
     @has_access
     def done(self):
-        q = select(Case).where(Case.applicant_id == g.user.id, Case.submitted_at.is_not(None))
-        return self._list("done", q, Case.submitted_at, _("Done"))
+        return self._list("done", *office_query("done"), _("Done"))
 
     @expose("/rejected")
     @has_access
     def rejected(self):
-        nodes = rejected_nodes()
-        q = select(Case).where(Case.applicant_id == g.user.id, Case.node.in_(nodes))
-        return self._list("rejected", q, Case.updated_at, _("Rejected"))
+        return self._list("rejected", *office_query("rejected"), _("Rejected"))
+
+    @expose("/<which>/export.xlsx", methods=["GET", "POST"])
+    @has_access
+    def export(self, which):
+        """导出 Excel of one of my lists (views/exporting.py); posted with ticked cases: those alone (导出所选)."""
+        if which not in OFFICE_LISTS:
+            abort(404)
+        query, _order = office_query(which)
+        params = {"which": which, "columns": exporting.chosen_columns(f"desk-{which}", office_columns(which))}
+        if request.method == "POST":
+            params["ids"] = posted_ids(request.form.getlist("case_id"))[:1000]
+            if not params["ids"]:
+                flash(_("Tick the cases to export"), "danger")
+                return redirect(url_for(f".{which}"))
+            query = query.where(Case.id.in_(params["ids"]))
+        return exporting.respond("desk", params, query, url_for(f".{which}"))
+
+    @expose("/<which>/columns", methods=["POST"])
+    @has_access
+    def columns_setting(self, which):
+        if which not in OFFICE_LISTS:
+            abort(404)
+        exporting.save_columns(f"desk-{which}", list(office_columns(which)), request.form.getlist("column"))
+        flash(_("Column settings saved"), "success")
+        return redirect(url_for(f".{which}"))
 
     @expose("/print", methods=["POST"])
     @has_access
@@ -210,6 +235,61 @@ class DeskOfficeView(BaseView):
     def reapply(self, case_id):
         case = dc.load_case(case_id)
         return fire_event(case, request.form, url_for("DeskCaseView.show", case_id=case.id))
+
+
+OFFICE_LISTS = ("todo", "done", "rejected")
+
+
+def office_query(which):
+    """(SELECT, order column) of one of my lists: 待办 (cases I am to act on), 已办 (I submitted),
+    已驳回 (mine waiting in a rejected state)."""
+    if which == "todo":
+        return select(Case).where(Case.executor_id == g.user.id), Case.updated_at
+    if which == "done":
+        return select(Case).where(Case.applicant_id == g.user.id, Case.submitted_at.is_not(None)), Case.submitted_at
+    return select(Case).where(Case.applicant_id == g.user.id, Case.node.in_(rejected_nodes())), Case.updated_at
+
+
+def office_columns(which):
+    """{column: heading} a desk list offers (列设置; the number is always shown)."""
+    columns = {"number": _("Number"), "official_number": _("Registration number"), "business": _("Business"),
+               "property": _("Property"), "node": _("Current node"), "parties": _("Parties confirmed")}
+    if which == "done":
+        columns["submitted_at"] = _("Submitted at")
+    columns["updated_at"] = _("Updated")
+    return columns
+
+
+# An export reads every case of the list with its units and parties (views/case_rows.py reads a page).
+EXPORT_LOADS = (lazyload(Case.institution), lazyload(Case.applicant),
+                selectinload(Case.units).joinedload(CaseUnit.unit).lazyload(Unit.building), selectinload(Case.parties))
+
+
+@exporting.exportable("desk", _l("My cases"))
+def office_rows(params):
+    """A desk list's rows for its export: the chosen columns, in the list's order (newest first)."""
+    which = params.get("which") if params.get("which") in OFFICE_LISTS else "todo"
+    offered = office_columns(which)
+    # the number is always shown (the lists keep it, whatever is ticked)
+    columns = ["number"] + [c for c in params.get("columns") or list(offered) if c in offered and c != "number"]
+    query, order = office_query(which)
+    if params.get("ids"):
+        query = query.where(Case.id.in_(params["ids"]))
+    query = query.order_by(order.desc(), Case.id.desc()).options(*EXPORT_LOADS)
+
+    def values(c):
+        i = case_rows.per_business_and_node(rulebook.for_case(c), c.node)
+        return {"number": c.number, "official_number": c.official_number, "business": i["business"],
+                "property": "、".join(cu.unit.location for cu in c.units), "node": i["node"],
+                "parties": "、".join(p.name for p in c.parties if p.role in i["confirm_roles"]),
+                "submitted_at": c.submitted_at, "updated_at": c.updated_at}
+
+    def rows():
+        for chunk in exporting.in_chunks(query):
+            for c in chunk:
+                v = values(c)
+                yield [v[k] for k in columns]
+    return [offered[c] for c in columns], rows()
 
 
 def _cases_to_print(ids):

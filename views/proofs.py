@@ -5,9 +5,8 @@ Who reads what is decided by the institution scope (app/scope.py) alone: an inst
 only the documents of its own institution's cases, registry staff all of them. The public reach a
 document only through the verification page, with the code printed on it.
 """
-import datetime as dt
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -15,17 +14,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app import jobs, paging
+from app import paging
 from app.extensions import db
 from app.services import certificates
 from models import Case, Certificate
 
+from . import exporting
 from .base import posted_ids
-from .downloads import XLSX, file_response
-from .jobs import start as start_job
+from .downloads import file_response
 
 PAGE_SIZE = 20
-EXPORT_LIMIT = 10000
 
 
 def results_of(case):
@@ -65,7 +63,13 @@ class ProofView(BaseView):
         rows = page.rows
         cases = self._cases(rows)
         obligors = certificates.obligors(list(cases))
+        offered = proof_columns()
+        shown = exporting.chosen_columns("proofs", offered)
+        args = {"q": request.args.get("q", ""), "kind": request.args.get("kind", "")}
+        tools = exporting.tools("proofs", shown, offered, offered, url_for(".export", **args),
+                                url_for(".columns_setting"))
         return self.render_template("proofs/index.html", rows=rows, total=page.total, pager=page,
+                                    shown=shown, list_tools=tools,
                                     q=request.args.get("q", ""),
                                     kind=request.args.get("kind", ""), kinds=certificates.KIND,
                                     statuses=certificates.STATUS, cases=cases, obligors=obligors,
@@ -74,15 +78,18 @@ class ProofView(BaseView):
     @expose("/export.xlsx")
     @has_access
     def export(self):
-        q, kind = request.args.get("q", ""), request.args.get("kind", "")
-        query = self._query()
-        # Counted only up to the threshold: a large export becomes a job whatever its exact size.
-        limit = current_app.config["JOB_EXPORT_ROWS"]
-        if paging.capped_count(query, limit).capped:
-            total = int(paging.capped_count(query, EXPORT_LIMIT))
-            return start_job("export_proofs", {"q": q[:200], "kind": kind[:40]}, total,
-                             url_for(".index", q=q, kind=kind))
-        return file_response(_export(q, kind), _export_name(), XLSX)
+        """导出 Excel of the searched list (views/exporting.py: a job above REGISTRY_JOB_EXPORT_ROWS rows)."""
+        params = {"q": request.args.get("q", "")[:200], "kind": request.args.get("kind", "")[:40]}
+        back = url_for(".index", **params)
+        params["columns"] = exporting.chosen_columns("proofs", proof_columns())
+        return exporting.respond("proofs", params, self._query(), back)
+
+    @expose("/columns", methods=["POST"])
+    @has_access
+    def columns_setting(self):
+        exporting.save_columns("proofs", list(proof_columns()), request.form.getlist("column"))
+        flash(_("Column settings saved"), "success")
+        return redirect(exporting.back_to(url_for(".index")))
 
     @expose("/<cert_id>/pdf")
     @has_access
@@ -104,32 +111,34 @@ class ProofView(BaseView):
             select(Case.id, Case.number, Case.official_number).where(Case.id.in_(ids)))}
 
 
-def _export_name():
-    return f"proofs-{dt.date.today():%Y%m%d}.xlsx"
+def proof_columns():
+    """{column: heading} of the 证书/证明 list (列设置; the number is always shown)."""
+    return {"number": _("Number"), "kind": _("Kind"), "code": _("Verification code"), "location": _("Location"),
+            "holders": _("Holders"), "obligors": _("Mortgagor / obligor"), "case": _("Case number"),
+            "issued_at": _("Issued at"), "status": _("Status")}
 
 
-def _export(q, kind, progress=None) -> bytes:
-    """The 证书/证明 list as a workbook (the signed-in user's scope), at most EXPORT_LIMIT rows."""
-    rows = db.session.scalars(certificates.search(q, kind).options(joinedload(Certificate.unit))
-                              .limit(EXPORT_LIMIT)).all()
-    cases = ProofView._cases(rows)
-    obligors = certificates.obligors(list(cases))
-    headers = [_("Number"), _("Kind"), _("Verification code"), _("Location"), _("Unit code"), _("Holders"),
-               _("Mortgagor / obligor"), _("Case number"), _("Issued at"), _("Status")]
-    data = []
-    for i, c in enumerate(rows, start=1):
-        data.append([c.number, certificates.KIND.get(c.kind, c.kind), certificates.verification_code(c.token),
-                     c.unit.location, c.unit.unit_code, c.holder_names, obligors.get(c.case_id, ""),
-                     cases.get(c.case_id, ""), c.issued_at.strftime("%Y-%m-%d"),
-                     certificates.STATUS.get(c.status, c.status)])
-        if progress and i % 500 == 0:
-            progress(i, len(rows))
-    return certificates.workbook(headers, data)
+@exporting.exportable("proofs", _l("Certificates and proofs"), _l("Export of certificates and proofs"))
+def _export(params):
+    """The 证书/证明 list's rows (the signed-in user's scope) in its chosen columns, read in chunks: each
+    chunk's cases and obligors in one query each."""
+    offered = proof_columns()
+    # the number is always shown (the lists keep it, whatever is ticked)
+    columns = ["number"] + [c for c in params.get("columns") or list(offered) if c in offered and c != "number"]
+    query = certificates.search(params.get("q", ""), params.get("kind", "")).options(joinedload(Certificate.unit))
 
-
-@jobs.register("export_proofs", _l("Export of certificates and proofs"))
-def export_job(job, params):
-    return _export_name(), _export(params.get("q", ""), params.get("kind", ""), progress=job.progress)
+    def rows():
+        for chunk in exporting.in_chunks(query):
+            cases = ProofView._cases(chunk)
+            obligors = certificates.obligors(list(cases))
+            for c in chunk:
+                v = {"number": c.number, "kind": str(certificates.KIND.get(c.kind, c.kind)),
+                     "code": certificates.verification_code(c.token), "location": c.unit.location,
+                     "holders": c.holder_names, "obligors": obligors.get(c.case_id, ""),
+                     "case": cases.get(c.case_id, ""), "issued_at": c.issued_at.strftime("%Y-%m-%d"),
+                     "status": str(certificates.STATUS.get(c.status, c.status))}
+                yield [v[k] for k in columns]
+    return [offered[c] for c in columns], rows()
 
 
 def register(appbuilder):

@@ -17,6 +17,7 @@ from app.extensions import db
 from models import Case, CaseUnit
 
 from . import desk_common as dc
+from . import exporting
 from .desk_case import fire_event
 
 PAGE_SIZE = 20
@@ -55,6 +56,55 @@ def _fetch_queue(query):
                               ).unique().all()
 
 
+def queue_columns():
+    """{column: heading} of a review queue (列设置; the number is always shown)."""
+    return {"number": _("Number"), "business": _("Business"), "institution": _("Institution"),
+            "property": _("Property"), "fees": _("Fees due / paid"), "tax": _("Deed tax"),
+            "submitted_at": _("Submitted at"), "deadline": _("Deadline")}
+
+
+@exporting.exportable("review", _l("Review queues"))
+def queue_rows(params):
+    """One queue's rows for its export, in its chosen columns, oldest submission first (fees as two
+    columns, due and paid, so they stay numbers)."""
+    offered = queue_columns()
+    columns = ["number"] + [c for c in params.get("columns") or list(offered) if c in offered and c != "number"]
+    query = waiting_cases([params.get("node", "")]).options(
+        selectinload(Case.units).joinedload(CaseUnit.unit), selectinload(Case.payments),
+        selectinload(Case.tax_assessments))
+    headers = []
+    for c in columns:
+        headers += [_("Due (yuan)"), _("Paid (yuan)")] if c == "fees" else [offered[c]]
+
+    def tax_words(case, business):
+        t = dc.tax_status(case, business)
+        if t is None:
+            return ""
+        if t.get("cleared"):
+            return _("Tax cleared")
+        return f"{_('Tax not cleared')} {t.get('total')}" if t.get("assessments") else _("Not assessed yet")
+
+    def values(c):
+        business = rulebook.for_case(c)
+        v = {"number": [c.number], "business": [dc.tx(business.name)],
+             "institution": [c.institution.name if c.institution else ""],
+             "property": ["、".join(cu.unit.location for cu in c.units)], "submitted_at": [c.submitted_at],
+             "deadline": [c.deadline or (_("To be determined") if c.accepted_at and not c.finished_at else None)]}
+        if "fees" in columns:
+            f = fee_status(c)
+            v["fees"] = [f["due"], f["paid"]]
+        if "tax" in columns:
+            v["tax"] = [tax_words(c, business)]
+        return v
+
+    def rows():
+        for chunk in exporting.in_chunks(query):
+            for c in chunk:
+                v = values(c)
+                yield [x for k in columns for x in v[k]]
+    return headers, rows()
+
+
 def _fee_lines(case):
     from app.services import payment
     return payment.outstanding(case)[0]
@@ -91,9 +141,29 @@ class ReviewView(BaseView):
         # One keyset page (app/paging.py); the badge's own count: the tab and its list never disagree.
         page = paging.paginate(waiting_cases([node]), Case.submitted_at, "asc", _fetch_queue, key=f"review-{node}",
                                size=PAGE_SIZE, total=counts.get(node, paging.Count(0, 0)))
+        offered = queue_columns()
+        shown = exporting.chosen_columns("review", offered)
+        tools = exporting.tools("review", shown, offered, offered, url_for(".export", node=node),
+                                url_for(".columns_setting"))
         return self.render_template("review/queue.html", nodes=nodes, node=node, cases=page.rows, pager=page,
+                                    shown=shown, list_tools=tools,
                                     total=page.total, counts=counts,
                                     business_of=rulebook.for_case, tx=dc.tx, fees=fee_status, tax=dc.tax_status)
+
+    @expose("/export.xlsx")
+    @has_access
+    def export(self):
+        """导出 Excel of one queue (views/exporting.py: a job above REGISTRY_JOB_EXPORT_ROWS rows)."""
+        node = request.args.get("node") or next((n for n, _label in reviewer_nodes()), "")
+        params = {"node": node[:60], "columns": exporting.chosen_columns("review", queue_columns())}
+        return exporting.respond("review", params, waiting_cases([node]), url_for(".queue", node=node))
+
+    @expose("/columns", methods=["POST"])
+    @has_access
+    def columns_setting(self):
+        exporting.save_columns("review", list(queue_columns()), request.form.getlist("column"))
+        flash(_("Column settings saved"), "success")
+        return redirect(exporting.back_to(url_for(".queue")))
 
     @expose("/case/<int:case_id>/")
     @has_access

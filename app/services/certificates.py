@@ -175,20 +175,9 @@ def obligors(case_ids) -> dict:
     return {k: "、".join(v) for k, v in out.items()}
 
 
-def workbook(headers, rows) -> bytes:
-    """A plain .xlsx: a bold header row, then one row per item; every cell is a text cell, so a value
-    typed as '=HYPERLINK(...)' is shown as typed and never becomes a formula."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    wb = Workbook()
-    ws = wb.active
-    for values in [headers, *rows]:
-        ws.append(["" if v is None else str(v) for v in values])
-        for c in ws[ws.max_row]:
-            c.data_type = "s"
-    for c in ws[1]:
-        c.font = Font(bold=True)
-        ws.column_dimensions[c.column_letter].width = max(12, len(str(c.value)) * 2 + 4)
-    buf = BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+def workbook(headers, rows, progress=None, total=0) -> bytes:
+    """A plain .xlsx: a bold header row, then one row per item, every value as text, streamed and
+    formula-safe (app/services/excel.py: a value typed as '=HYPERLINK(...)' is shown as typed)."""
+    from app.services import excel
+    return excel.stream(headers, (["" if v is None else str(v) for v in values] for values in rows),
+                        progress=progress, total=total)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from flask import current_app, g
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
@@ -145,6 +146,74 @@ def validate_values(fields, raw: dict) -> tuple[dict, dict]:
     return values, errors
 
 
+# ---- writing: every workbook the platform writes goes through cell() ------------------------------
+
+# Excel (and LibreOffice, and CSV importers) read a typed value starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(ws, value, font=None):
+    """One cell for `ws` (an ordinary or a write-only sheet) holding `value` as typed: a text starting
+    with =, +, -, @, tab or CR is stored as a text cell with Excel's quote prefix and the text format,
+    so it is shown as typed and never evaluated, not even once the cell is edited. Every Excel writer
+    of the platform builds its cells here (the import template, the exports)."""
+    c = WriteOnlyCell(ws, value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        c.data_type = "s"          # openpyxl made it a formula ("f") when the value was bound
+        c.number_format = "@"
+        c._style.quotePrefix = 1   # not exposed by openpyxl's Cell; the xf attribute Excel reads
+    if font is not None:
+        c.font = font
+    return c
+
+
+def safe_row(ws, values, font=None):
+    return [cell(ws, v, font) for v in values]
+
+
+def safe_values(ws, values):
+    """A row for ws.append(): the values as they are, those openpyxl would read as a formula as cell()s
+    (a plain value costs openpyxl one cell object less: the exports' rows)."""
+    return [cell(ws, v) if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
+
+
+def shown(value):
+    """A value as an export shows it, in the page's words: blank for nothing, 是/否, times to the minute,
+    dates as YYYY-MM-DD; numbers stay numbers; anything else as its text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    if hasattr(value, "striptags"):   # a formatter's HTML (Markup): its text
+        return value.striptags()
+    if isinstance(value, (list, tuple, set)):
+        return "、".join(str(shown(v)) for v in value)
+    return str(value)
+
+
+def stream(headers, rows, progress=None, total=0, sheet=None) -> bytes:
+    """A workbook of one sheet streamed row by row (openpyxl write-only mode: memory does not grow with
+    the rows): a bold header, then `rows` (an iterable of value lists, shown()), each cell through cell().
+    progress(done, total) is called every 1,000 rows."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet or "Sheet1")
+    bold = Font(bold=True)
+    ws.append(safe_row(ws, [str(h) for h in headers], bold))
+    for i, values in enumerate(rows, start=1):
+        ws.append(safe_values(ws, [shown(v) for v in values]))
+        if progress and i % 1000 == 0:
+            progress(i, max(total, i))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 # ---- template ---------------------------------------------------------------------------------
 
 def build_template(business, rows=()) -> bytes:
@@ -154,21 +223,21 @@ def build_template(business, rows=()) -> bytes:
     ws = wb.active
     ws.title = "units"
     header = [_("Unit code")] + [field_label(f) for f in fields] + [label for _n, label, _r, _k in party_columns(business)]
-    ws.append(header)
+    ws.append(safe_row(ws, header))
     # machine names keep the import stable
     ws.append([UNIT_CODE_COLUMN] + [f.field for f in fields] + [name for name, _l, _r, _k in party_columns(business)])
     bold = Font(bold=True)
-    for cell in ws[1]:
-        cell.font = bold
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for head in ws[1]:
+        head.font = bold
+        head.fill = PatternFill("solid", fgColor="DDEBF7")
     for col, f in enumerate(fields, start=2):
         hint = _hint(f)
         if hint:
             ws.cell(row=1, column=col).comment = Comment(hint, "registry")
         ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = 18
     ws.column_dimensions["A"].width = 32
-    for row in rows:
-        ws.append(list(row))
+    for row in rows:   # the units' typed values: text, even one typed as =HYPERLINK(...)
+        ws.append(safe_row(ws, row))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -69,14 +69,14 @@ def certificate_rows(cert) -> list[tuple[str, str]]:
         if parcel.term_end else "—"
     other = _("Building %(building)s, room %(room)s, floor %(floor)s of %(floors)s",
               building=unit.building.number, room=unit.room, floor=unit.floor, floors=unit.building.floors)
-    return [(_("Right holder"), names), (_("Co-ownership"), mode or "—"), (_("Location"), unit.location),
+    return [(_("Right holder"), names), (_("Co-ownership situation"), mode or "—"), (_("Location"), unit.location),
             (_("Unit code"), unit.unit_code), (_("Type of right"), _kind_of_right(unit)),
             (_("Nature of right"), parcel.right_nature or "—"), (_("Use"), use or "—"), (_("Area"), area),
             (_("Term of use"), term), (_("Other conditions of the right"), other)]
 
 
 def _share(share) -> str:
-    return f"{share.normalize() * 100:g}%"
+    return f"{(share * 100).normalize():f}%"
 
 
 def _case_note(case_id) -> str:
@@ -90,7 +90,7 @@ def certificate_notes(cert) -> list[str]:
     if right:
         notes.append(_("Registered on %(day)s", day=_day(right.registered_at)))
     if cert.status != "valid":
-        notes.append(_("This certificate has been revoked"))
+        notes.append(_("This certificate was revoked"))
     return notes
 
 
@@ -107,7 +107,7 @@ def proof_rows(cert) -> list[tuple[str, str]]:
         Right.unit_id == unit.id, Right.status == "current").execution_options(skip_scope=True))
     if isinstance(record, Mortgage):
         maximum = record.kind == "2"
-        what = _("Maximum-amount mortgage") if maximum else _("Mortgage")
+        what = _("Maximum-amount mortgage right") if maximum else _("Mortgage right")
         holders = record.mortgagee_name
         obligors = "、".join(p.party.name for p in record.parties if p.role == "mortgagor")
         other = [(_("Certificate number"), ownership or "—"),
@@ -189,7 +189,7 @@ def _notes_table(notes):
 def certificate_document(cert, code, link) -> bytes:
     unit = cert.unit
     story = _cover(cert, code, link)
-    story += _fields_table(certificate_rows(cert), _("Rights"))
+    story += _fields_table(certificate_rows(cert), _("Rights of the certificate"))
     story += _notes_table(certificate_notes(cert))
     story += [PageBreak(), Paragraph(_("Attached plans"), printing.style(16, align="center", leading=22)),
               Spacer(1, 3 * mm), plans.parcel_plan(unit.building.parcel)]
@@ -201,7 +201,7 @@ def certificate_document(cert, code, link) -> bytes:
 def proof_document(cert, code, link) -> bytes:
     rows, other = proof_rows(cert)
     story = _cover(cert, code, link)
-    body = rows + [(_("Other"), "\n".join(f"{label}：{value}" for label, value in other) or "—")]
+    body = rows + [(_("Other particulars"), "\n".join(f"{label}：{value}" for label, value in other) or "—")]
     story += _fields_table(body, _("Registration proof"))
     story += _notes_table(proof_notes(cert))
     return printing.build(story, title=cert.number)

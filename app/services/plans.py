@@ -75,10 +75,10 @@ def _ring(ring) -> list[tuple[float, float]]:
     corners = points[:-1]
     if len(set(corners)) != len(corners):
         raise ValidationFailed(_l("The polygon repeats a corner"))
-    if abs(area(corners)) < 0.01:
-        raise ValidationFailed(_l("The polygon has no area"))
     if _self_crossing(corners):
         raise ValidationFailed(_l("The outline crosses itself"))
+    if abs(area(corners)) < 0.01:
+        raise ValidationFailed(_l("The polygon has no area"))
     return points
 
 

@@ -65,8 +65,10 @@ def download(cert: Certificate, fmt: str) -> tuple[bytes, str, str]:
     (who, which document, which format), in the request's transaction."""
     from app import audit
     data = certificate_jpg(cert) if fmt == "jpg" else certificate_pdf(cert)
-    audit.record(db.session, "download_certificate", "Certificate", cert.id, summary=f"{cert.number} {fmt.upper()}",
-                 institution_id=cert.institution_id)
+    # The entry belongs to whoever downloaded (their institution, if any): a bank opening another's
+    # certificate through its QR link must neither write into that institution's log nor see the
+    # other's number in its own (the row id names the document).
+    audit.record(db.session, "download_certificate", "Certificate", cert.id, summary=fmt.upper())
     db.session.commit()
     return data, f"{cert.number}.{fmt}", "image/jpeg" if fmt == "jpg" else "application/pdf"
 

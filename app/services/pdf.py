@@ -15,9 +15,9 @@ from pypdf import PdfWriter
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
+from app.services.printing import FONT, FONT_DIR  # one font for every printed document
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "views" / "templates" / "desk" / "pdf"
-FONT_DIR = Path("/usr/share/fonts")
-FONT = FONT_DIR / "truetype" / "wqy" / "wqy-microhei.ttc"
 POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=TEMPLATES, extra_roots=(FONT_DIR,),
                               max_render_seconds=60)
 

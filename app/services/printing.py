@@ -8,6 +8,7 @@ the xhtml2pdf documents.
 """
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 
 from markupsafe import escape
 from reportlab.lib import colors
@@ -19,8 +20,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
-from app.services.pdf import FONT
 
+FONT_DIR = Path("/usr/share/fonts")
+FONT = FONT_DIR / "truetype" / "wqy" / "wqy-microhei.ttc"
 FONT_NAME = "WenQuanYiMicroHei"
 PAGE = A4
 MARGIN = 16 * mm

@@ -6,6 +6,8 @@ wraps its text inside itself (app/services/printing.py), so a long bank name or 
 into the next cell. The input is the plain summary dict the desk builds (views/desk_common.case_summary),
 so this module knows nothing about rules or the ORM.
 """
+from decimal import Decimal, InvalidOperation
+
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, Spacer
@@ -31,9 +33,18 @@ def _parties(entry, side):
     rows = [p for p in entry.get("parties", []) if _side(p) == side]
     header = (_("Role"), _("Name"), _("ID type"), _("ID number"), _("Phone number"), _("Share"))
     body = [(p.get("role"), p.get("name"), p.get("id_type"), p.get("id_number"), _dash(p.get("phone")),
-             _dash(p.get("share"))) for p in rows] or [(_("No party on this side"), None, None, None, None, None)]
+             _share(p.get("share"))) for p in rows] or [(_("No party on this side"), None, None, None, None, None)]
     spans = [(0, len(body), 5, len(body))] if not rows else []
     return printing.grid([header, *body], PARTY_COLUMNS, header_rows=(0,), spans=spans)
+
+
+def _share(value):
+    """A holder's share as a percentage (0.5 -> 50%); blank for a party that holds none."""
+    try:
+        share = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return _dash(value)
+    return f"{(share * 100).normalize():f}%"
 
 
 def _side(party):
@@ -108,7 +119,7 @@ def application(entry) -> list:
                                shaded_cells=[(0, i) for i in range(len(reason_rows) + 1)]))
     story += [Spacer(1, 2 * mm), _block_title(_("Signatures of the applicants")),
               printing.grid([
-                  (_("Right holder (signature or seal)"), "", _("Obligor (signature or seal)"), ""),
+                  (_("Right holder (signature or seal)"), Spacer(1, 14 * mm), _("Obligor (signature or seal)"), ""),
                   (_("Agent / clerk"), entry.get("applicant"), _("Institution"), entry.get("institution")),
                   (_("Date"), "", _("Date"), ""),
               ], QUAD, shaded_cells=[(0, 0), (2, 0), (0, 1), (2, 1), (0, 2), (2, 2)])]

@@ -281,3 +281,37 @@ def test_the_overlap_check_catches_text_running_into_the_next_cell():
     words = [(1, 100, 100, 300, 110, "中国农业发展银行湖南省分行营业部"), (1, 270, 100, 300, 110, "面积"),
              (1, 100, 120, 150, 130, "坐落"), (2, 270, 100, 300, 110, "面积")]
     assert overlaps(words) == [("中国农业发展银行湖南省分行营业部", "面积")]
+
+
+def test_the_unit_edit_form_carries_its_outline(client, db):
+    page = client.auth.login("admin").get_data(as_text=True)
+    assert "/logout" in page
+    unit = db.session.scalar(select(Unit).where(Unit.geometry.is_not(None)).limit(1))
+    form = client.get(f"/unitview/edit/{unit.id}").get_data(as_text=True)
+    assert 'name="geometry"' in form and "空间范围（GeoJSON）" in form
+    assert unit.geometry.replace('"', "&#34;") in form or unit.geometry.replace('"', "&quot;") in form
+
+
+@pytest.mark.parametrize("typed", [
+    "[[0,0],[10,0],[10,10],[0,10],[0,0]]",
+    '{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]]]}}',
+    '{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]]]}',
+])
+def test_a_polygon_is_stored_in_one_canonical_form(typed):
+    from app.services import plans
+    assert plans.parse(typed) == '{"type":"Polygon","coordinates":[[[0.0,0.0],[10.0,0.0],[10.0,10.0],[0.0,10.0],[0.0,0.0]]]}'
+    assert plans.parse("  ") is None
+
+
+@pytest.mark.parametrize("typed", [
+    "[[0,0],[10,0],[NaN,10],[0,10],[0,0]]", "[[0,0],[10,0],[true,10],[0,10],[0,0]]", '[[0,0],[10,0],["1",10],[0,0]]',
+    "[[0,0],[10,0],[20,0],[0,0]]", "[[0,0],[10,0],[10,10],[10,0],[0,0]]",
+    '{"type":"Polygon","coordinates":[[[0,0],[9,0],[9,9],[0,0]],[[1,1],[2,1],[2,2],[1,1]]]}',
+    "[" + ",".join(f"[{i},{i * i}]" for i in range(300)) + ",[0,0]]", "[[1e9,0],[10,0],[10,10],[1e9,0]]",
+])
+def test_bad_polygons_are_refused_with_a_reason(app, typed):
+    from app.services import plans
+    from app.validators import ValidationFailed
+    with app.test_request_context(), pytest.raises(ValidationFailed) as refused:
+        plans.parse(typed)
+    assert str(refused.value)

@@ -327,8 +327,3 @@ def unit_plan(unit) -> Drawing:
     return drawing(str(_l("Unit plan")), subtitle, pts, [f"{unit.room}室", f"{unit.area:,.2f} ㎡"],
                    floor_units(unit), notes)
 
-
-def svg(d: Drawing) -> str:
-    """The same drawing as SVG markup (for a page that shows the plan)."""
-    from reportlab.graphics import renderSVG
-    return renderSVG.drawToString(d)

@@ -198,6 +198,11 @@ def test_the_registry_edits_a_parcel_boundary_and_bad_geometry_is_refused(client
         db.session.expire_all()
         assert db.session.get(Parcel, parcel.id).geometry != bad
     good = '{"type": "Polygon", "coordinates": [[[320, 0], [620, 0], [620, 120], [320, 120], [320, 0]]]}'
+    backwards = client.post(f"/parcelview/edit/{parcel.id}", data={**form, "geometry": good, "term_end": "2003-12-31"},
+                            follow_redirects=True)
+    assert "结束日期必须晚于开始日期" in backwards.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Parcel, parcel.id).term_end.year == 2073
     r = client.post(f"/parcelview/edit/{parcel.id}", data={**form, "geometry": good})
     assert r.status_code == 302
     db.session.expire_all()

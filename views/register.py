@@ -1,10 +1,9 @@
 """CRUD over the register the registry maintains: parcels, buildings, units, parties, rights."""
 from flask_appbuilder.models.sqla.filters import FilterContains, FilterEndsWith, FilterStartsWith, SQLAFilterConverter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-
-from app import validators
 from flask_babel import lazy_gettext as _l
 
+from app import validators
 from app.services import plans, search
 from app import rulebook
 from app.vocab import (MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_STATUS, RIGHT_STATUS, UNIT_USE, code_formatter,
@@ -70,6 +69,12 @@ class ParcelView(RegistryModelView):
     validators_columns = {"area": [validators.wtforms("parcel_area")], "geometry": [plans.form_validator]}
     description_columns = {"geometry": GEOMETRY_HELP}
     label_columns = GEOMETRY_LABELS
+
+    def pre_add(self, item):
+        validators.date_range(item.term_start, item.term_end)  # the land-use term printed on certificates
+
+    def pre_update(self, item):
+        validators.date_range(item.term_start, item.term_end)
 
 
 class BuildingView(RegistryModelView):

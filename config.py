@@ -69,6 +69,9 @@ from app.roles import FAB_ROLES  # noqa: E402,F401  (read by FAB from this modul
 REGISTRY_PROVINCE = env("PROVINCE", "湘")
 REGISTRY_CITY = env("CITY", "长沙市")
 CERTIFICATE_SEQUENCE_WIDTH = env("CERTIFICATE_SEQUENCE_WIDTH", 7)
+# The registration authority printed on certificates and proofs (登记机构), and the JPG resolution.
+CERTIFICATE_AUTHORITY = env("CERTIFICATE_AUTHORITY", "长沙市不动产登记中心")
+CERTIFICATE_JPG_DPI = env("CERTIFICATE_JPG_DPI", 110)
 
 # Accounts and security (issue 5): password policy, lockout, CA trust store, LDAP for registry staff
 REGISTRY_PASSWORD_MIN_LENGTH = env("PASSWORD_MIN_LENGTH", 8)

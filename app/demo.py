@@ -4,6 +4,7 @@ Every identifier is valid (GB 11643 ID numbers, GB 32100 credit codes, GB/T 3734
 seeding twice changes nothing: each row is looked up by its natural key first.
 """
 import datetime as dt
+import json
 from decimal import Decimal
 
 from flask import current_app
@@ -94,6 +95,7 @@ def seed() -> dict:
                                       **{k: v for k, v in i.items() if k not in ("key", "uscc")}) for i in INSTITUTIONS}
     _seed_accounts(insts)
     _seed_register(insts)
+    _seed_geometry()
     for office in OFFICES:
         appointments.generate_slots(office, dt.date.today() + dt.timedelta(days=1), 14)
     db.session.commit()
@@ -156,6 +158,45 @@ def _seed_register(insts):
                         cert_seq, proof_seq = _seed_owned(unit, seq, holder_seq, cert_seq, proof_seq, insts)
     for name, value in (("certificate_number:2024", cert_seq), ("proof_number:2024", proof_seq)):
         _get_or_create(Counter, {"name": name}, value=value)
+
+
+# Parcels side by side along a road (x east, y north, metres): each parcel's width × depth is its area,
+# so neighbours share a boundary on the 宗地图. Units: a floor's rooms side by side, 10 m deep.
+PARCEL_FRAMES = {1: (0, 120, 100), 2: (120, 200, 120), 3: (320, 300, 120)}  # seq: (x, width, depth)
+UNIT_DEPTH = Decimal("10")
+
+
+def _rectangle(x, y, w, h) -> str:
+    ring = [[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]]
+    return json.dumps({"type": "Polygon", "coordinates": [[[float(a), float(b)] for a, b in ring]]},
+                      separators=(",", ":"))
+
+
+def _seed_geometry():
+    """Boundaries and outlines for the demo register, filled in wherever they are missing (a database
+    seeded before the geometry columns existed gets them on the next seed)."""
+    for seq, (x, w, h) in PARCEL_FRAMES.items():
+        parcel = db.session.scalar(select(Parcel).where(Parcel.code == f"{DIVISION}001001GB{seq:05d}"))
+        if parcel is None:
+            continue
+        if parcel.geometry is None:
+            parcel.geometry = _rectangle(x, 0, w, h)
+        parcel.right_nature = parcel.right_nature or "出让/市场化商品房"
+        parcel.term_start = parcel.term_start or dt.date(2004, 1, 1)
+        parcel.term_end = parcel.term_end or dt.date(2073, 12, 31)
+        for building in parcel.buildings:
+            units = db.session.scalars(select(Unit).where(Unit.building_id == building.id, Unit.geometry.is_(None))
+                                       .order_by(Unit.floor, Unit.room)).all()
+            by_floor = {}
+            for unit in units:
+                by_floor.setdefault(unit.floor, []).append(unit)
+            for floor_units in by_floor.values():
+                x0 = Decimal(0)
+                for unit in sorted(floor_units, key=lambda u: u.room):
+                    width = (unit.area / UNIT_DEPTH).quantize(Decimal("0.01"))
+                    unit.geometry = _rectangle(x0, 0, width, UNIT_DEPTH)
+                    x0 += width
+    db.session.flush()
 
 
 def _seed_owned(unit, seq, holder_seq, cert_seq, proof_seq, insts):

@@ -88,6 +88,7 @@ RULES = {
     "PublicServiceView.archive_verify": [("PUBLIC", _posting)],
     "PublicServiceView.certificate_by_token": [("PUBLIC", _always)],
     "PublicServiceView.certificate_pdf": [("PUBLIC", _always)],
+    "PublicServiceView.certificate_jpg": [("PUBLIC", _always)],
     "PublicServiceView.archive_by_token": [("PUBLIC", _always)],
     "PublicServiceView.archive_pdf": [("PUBLIC", _always)],
     "PublicServiceArchiveView.request_proof": [("PUBLIC", _posting)],

@@ -1,9 +1,11 @@
 """The physical register: parcels (宗地), buildings (楼栋) and units (不动产单元)."""
+import datetime as dt
 from decimal import Decimal
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, false
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text,
+                        UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Audited, Timestamps
@@ -28,6 +30,11 @@ class Parcel(Audited, Timestamps, Model):
     location: Mapped[str] = mapped_column(String(200), nullable=False)
     area: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False, default=0)
     land_use: Mapped[Optional[str]] = mapped_column(String(40))
+    # GeoJSON Polygon in metres on the local plane (app/services/plans.py draws the 宗地图 from it).
+    geometry: Mapped[Optional[str]] = mapped_column(Text)
+    right_nature: Mapped[Optional[str]] = mapped_column(String(60))  # 权利性质, e.g. 出让/市场化商品房
+    term_start: Mapped[Optional[dt.date]] = mapped_column(Date)  # 土地使用期限
+    term_end: Mapped[Optional[dt.date]] = mapped_column(Date)
 
     def __str__(self):
         return f"{self.code} {self.location}"
@@ -80,6 +87,8 @@ class Unit(Audited, Timestamps, Model):
     presale_filed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     sealed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     objected: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The unit's outline on its floor, GeoJSON Polygon in metres (the 分户图 is drawn from it).
+    geometry: Mapped[Optional[str]] = mapped_column(Text)
     building = relationship(Building, backref="units", lazy="joined")
 
     def __str__(self):

@@ -143,19 +143,55 @@ def role_label(business, role):
     return tx(spec.label) if spec else role
 
 
+# 权利人 side of the 申请书; every other role (obligor, mortgagor, debtor ...) is on the 义务人 side.
+OBLIGEE_ROLES = ("obligee", "mortgagee", "assignee")
+
+
+def looked_up_number(case, business, unit):
+    """(label, number) of the certificate or proof the case's lookup found for the unit (the 不动产权证号
+    of a transfer or mortgage, the 证明号 of a conversion), or ("", "") when its lookup has none."""
+    from flask import current_app
+    from app.rulebook import lookup
+    try:
+        record = lookup.record_for(business, unit, case.institution_id)
+    except Exception:  # a lookup kind without a register record (survey number, case number)
+        current_app.logger.debug("no looked-up record for unit %s", unit.id, exc_info=True)
+        return "", ""
+    number = getattr(record, "certificate_number", None) or getattr(record, "proof_number", None)
+    key = next((k for k in business.lookup if k.field in ("certificate_number", "proof_number")), None)
+    return (tx(key.label) if key else _("Certificate or proof number")), number or ""
+
+
+def _unit_summary(case, business, cu):
+    label, number = looked_up_number(case, business, cu.unit)
+    return {"unit_code": cu.unit.unit_code, "area": cu.unit.area, "location": cu.unit.location,
+            "use": rulebook.label("unit_uses", cu.unit.use) if cu.unit.use else "",
+            "record_label": label, "record_number": number,
+            "group": cu.group_name, "fields": field_rows(business.form.per_unit, cu.data, case.form_data)}
+
+
+def _registration_type(business):
+    try:
+        return rulebook.label("registration_types", business.registration_type) or ""
+    except Exception:
+        return ""
+
+
 def case_summary(case, business):
     """A plain dict for the printed documents (app/services/pdf.py)."""
+    from flask import current_app
     return {
-        "number": case.number, "business_name": tx(business.name),
+        "number": case.number, "official_number": case.official_number or "", "business_name": tx(business.name),
+        "category": business.category, "registration_type": _registration_type(business),
+        "authority": current_app.config.get("CERTIFICATE_AUTHORITY", ""),
         "date": (case.submitted_at or case.created_at).date().isoformat(),
         "institution": case.institution.name if case.institution else "",
         "applicant": case.applicant.get_full_name() if case.applicant else "",
         "case_fields": field_rows(business.form.case, case.form_data),
         "parties": [{"role": role_label(business, p.role), "name": p.name, "id_type": id_type_label(p.id_type),
-                     "id_number": p.id_number, "share": p.share} for p in case.parties],
-        "units": [{"unit_code": cu.unit.unit_code, "area": cu.unit.area, "location": cu.unit.location,
-                   "group": cu.group_name, "fields": field_rows(business.form.per_unit, cu.data, case.form_data)}
-                  for cu in case.units],
+                     "id_number": p.id_number, "share": p.share, "phone": p.phone or "",
+                     "side": "obligee" if p.role in OBLIGEE_ROLES else "obligor"} for p in case.parties],
+        "units": [_unit_summary(case, business, cu) for cu in case.units],
         "materials": [{"name": row["name"], "required": row["required"],
                        "files": [{"filename": f.filename, "pages": f.pages} for f in row["files"]]}
                       for row in materials_table(case, business)],

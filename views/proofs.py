@@ -94,12 +94,22 @@ class ProofView(BaseView):
     @expose("/<cert_id>/pdf")
     @has_access
     def pdf(self, cert_id):
+        return file_response(*certificates.download(self._certificate(cert_id), "pdf"))
+
+    @expose("/<cert_id>/jpg")
+    @has_access
+    def jpg(self, cert_id):
+        """The same document as one JPEG image (its pages top to bottom)."""
+        return file_response(*certificates.download(self._certificate(cert_id), "jpg"))
+
+    @staticmethod
+    def _certificate(cert_id):
         ids = posted_ids([cert_id])
         # The scope answers "not found" for another institution's document: its existence is not revealed.
         cert = db.session.scalar(select(Certificate).where(Certificate.id == ids[0])) if ids else None
         if cert is None:
             abort(404)
-        return file_response(certificates.certificate_pdf(cert), f"{cert.number}.pdf")
+        return cert
 
     @staticmethod
     def _cases(rows):

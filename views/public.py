@@ -76,7 +76,13 @@ class PublicServiceView(BaseView):
     @expose("/certificate/<token>/pdf")
     def certificate_pdf(self, token):
         cert = certificates.by_token(Certificate, token) or abort(404)
-        return file_response(certificates.certificate_pdf(cert), f"{cert.number}.pdf")
+        return file_response(*certificates.download(cert, "pdf"))
+
+    @expose("/certificate/<token>/jpg")
+    def certificate_jpg(self, token):
+        """The document as one JPEG, for whoever holds its QR link (the token), like the PDF."""
+        cert = certificates.by_token(Certificate, token) or abort(404)
+        return file_response(*certificates.download(cert, "jpg"))
 
     @expose("/archive/verify", methods=["GET", "POST"])
     def archive_verify(self):

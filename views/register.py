@@ -1,9 +1,10 @@
 """CRUD over the register the registry maintains: parcels, buildings, units, parties, rights."""
 from flask_appbuilder.models.sqla.filters import FilterContains, FilterEndsWith, FilterStartsWith, SQLAFilterConverter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
 
 from app import validators
-from app.services import search
+from app.services import plans, search
 from app import rulebook
 from app.vocab import (MORTGAGE_STATUS, PARTY_KIND, PRE_NOTICE_STATUS, RIGHT_STATUS, UNIT_USE, code_formatter,
                        code_select, formatter, select)
@@ -52,12 +53,28 @@ class IndexedInterface(SQLAInterface):
     filter_converter_class = IndexedFilterConverter
 
 
+# The geometry field of the parcel and unit forms (app/services/plans.py checks and draws it).
+GEOMETRY_HELP = _l('GeoJSON Polygon in metres on the local plane, e.g. {"type": "Polygon", "coordinates": '
+                   '[[[0,0],[12,0],[12,10],[0,10],[0,0]]]}; the 宗地图 / 分户图 are drawn from it')
+GEOMETRY_LABELS = {**LABELS, "geometry": _l("Geometry (GeoJSON)"), "right_nature": _l("Nature of right"),
+                   "term_start": _l("Land use from"), "term_end": _l("Land use until")}
+
+
 class ParcelView(RegistryModelView):
     datamodel = SQLAInterface(Parcel)
     list_columns = ["code", "location", "area", "land_use"]
     search_columns = ["code", "location", "land_use"]
-    add_columns = edit_columns = ["code", "location", "area", "land_use"]
-    validators_columns = {"area": [validators.wtforms("parcel_area")]}
+    add_columns = edit_columns = ["code", "location", "area", "land_use", "right_nature", "term_start", "term_end",
+                                  "geometry"]
+    validators_columns = {"area": [validators.wtforms("parcel_area")], "geometry": [plans.form_validator]}
+    description_columns = {"geometry": GEOMETRY_HELP}
+    label_columns = GEOMETRY_LABELS
+
+    def pre_add(self, item):
+        validators.date_range(item.term_start, item.term_end)  # the land-use term printed on certificates
+
+    def pre_update(self, item):
+        validators.date_range(item.term_start, item.term_end)
 
 
 class BuildingView(RegistryModelView):
@@ -74,8 +91,10 @@ class UnitView(RegistryModelView):
     list_columns = ["unit_code", "location", "room", "floor", "area", "use", "mortgaged", "pre_noticed", "sealed"]
     search_columns = ["unit_code", "location", "room", "building", "use", "mortgaged", "pre_noticed", "sealed"]
     add_columns = edit_columns = ["building", "unit_code", "survey_number", "location", "room", "floor", "area",
-                                  "use", "mortgaged", "pre_noticed", "presale_filed", "sealed", "objected"]
-    validators_columns = {"unit_code": [validators.wtforms("unit_code")],
+                                  "use", "mortgaged", "pre_noticed", "presale_filed", "sealed", "objected", "geometry"]
+    description_columns = {"geometry": GEOMETRY_HELP}
+    label_columns = GEOMETRY_LABELS
+    validators_columns = {"geometry": [plans.form_validator], "unit_code": [validators.wtforms("unit_code")],
                           "survey_number": [validators.wtforms("survey_number")],
                           "area": [validators.wtforms("unit_area")], "floor": [validators.wtforms("unit_floor")]}
     add_form_extra_fields = edit_form_extra_fields = {"use": select(LABELS["use"], UNIT_USE)}

@@ -53,9 +53,30 @@ def by_token(model, token: str):
 
 
 def certificate_pdf(cert: Certificate) -> bytes:
+    """The certificate or proof in the national layout (app/services/certificate_pdf.py)."""
+    from app.services import certificate_pdf as layout
     link = url_for("PublicServiceView.certificate_by_token", token=cert.token, _external=True)
-    return pdf.render("certificate.html", cert=cert, unit=cert.unit, code=verification_code(cert.token),
-                      qr=qr_data_uri(link), link=link)
+    document = layout.certificate_document if cert.kind == "certificate" else layout.proof_document
+    return document(cert, verification_code(cert.token), link)
+
+
+def download(cert: Certificate, fmt: str) -> tuple[bytes, str, str]:
+    """(content, file name, media type) of the certificate as "pdf" or "jpg"; every download is audited
+    (who, which document, which format), in the request's transaction."""
+    from app import audit
+    data = certificate_jpg(cert) if fmt == "jpg" else certificate_pdf(cert)
+    # The entry belongs to whoever downloaded (their institution, if any): a bank opening another's
+    # certificate through its QR link must neither write into that institution's log nor see the
+    # other's number in its own (the row id names the document).
+    audit.record(db.session, "download_certificate", "Certificate", cert.id, summary=fmt.upper())
+    db.session.commit()
+    return data, f"{cert.number}.{fmt}", "image/jpeg" if fmt == "jpg" else "application/pdf"
+
+
+def certificate_jpg(cert: Certificate) -> bytes:
+    """The certificate's pages as one JPEG, top to bottom (rendered by poppler's pdftoppm)."""
+    from app.services import rasterize
+    return rasterize.pdf_to_jpg(certificate_pdf(cert))
 
 
 def register_snapshot(unit: Unit) -> dict:

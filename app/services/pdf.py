@@ -1,4 +1,5 @@
-"""PDF documents of the desk: the application form (不动产登记申请书) and the materials list.
+"""PDF documents: the application form (不动产登记申请书) and the materials list (laid out in
+app/services/application_form.py), receipts and archive proofs (xhtml2pdf templates).
 
 xhtml2pdf renders autoescaped Jinja templates from views/templates/desk/pdf/. The WenQuanYi Micro Hei
 font is embedded through @font-face (a CID font such as STSong-Light would not be embedded, and a
@@ -14,9 +15,9 @@ from pypdf import PdfWriter
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
+from app.services.printing import FONT, FONT_DIR  # one font for every printed document
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "views" / "templates" / "desk" / "pdf"
-FONT_DIR = Path("/usr/share/fonts")
-FONT = FONT_DIR / "truetype" / "wqy" / "wqy-microhei.ttc"
 POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=TEMPLATES, extra_roots=(FONT_DIR,),
                               max_render_seconds=60)
 
@@ -49,7 +50,8 @@ def case_documents(summaries, documents=("application", "materials")) -> bytes:
     A summary is a plain dict built by the desk (views/desk_common.case_summary) so this module
     knows nothing about rules or the ORM.
     """
-    return render("documents.html", entries=list(summaries), documents=documents)
+    from app.services import application_form  # laid out with fixed widths, text wrapping in its cell
+    return application_form.documents(list(summaries), documents)
 
 
 def case_documents_in_steps(summaries, step=10, progress=None) -> bytes:

@@ -1,0 +1,37 @@
+"""parcel and unit geometry (宗地图 / 分户图), and the parcel's land-right facts printed on certificates
+
+- parcel.geometry, unit.geometry: a GeoJSON Polygon in metres on the local plane (parcel: its boundary;
+  unit: its outline on its floor), drawn into the certificate's 附图 pages (app/services/plans.py).
+- parcel.right_nature (权利性质, e.g. 出让/市场化商品房), parcel.term_start / term_end (土地使用期限):
+  the rights page of the certificate prints them.
+
+Revision ID: b7c3e9d14a02
+Revises: 7d1e2a3b4c5f
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "b7c3e9d14a02"
+down_revision = "7d1e2a3b4c5f"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("parcel") as batch:
+        batch.add_column(sa.Column("geometry", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("right_nature", sa.String(length=60), nullable=True))
+        batch.add_column(sa.Column("term_start", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("term_end", sa.Date(), nullable=True))
+    with op.batch_alter_table("unit") as batch:
+        batch.add_column(sa.Column("geometry", sa.Text(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("unit") as batch:
+        batch.drop_column("geometry")
+    with op.batch_alter_table("parcel") as batch:
+        batch.drop_column("term_end")
+        batch.drop_column("term_start")
+        batch.drop_column("right_nature")
+        batch.drop_column("geometry")

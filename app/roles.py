@@ -86,3 +86,9 @@ for _name, _perms in FAB_ROLES.items():
 # Background jobs (views/jobs.py, 我的任务): whoever can start one (batch print, import, export) follows it.
 for _name in (REVIEWER, INSTITUTION_ADMIN, OPERATOR):
     FAB_ROLES[_name] += [["JobView$", "can_.*"], ["Jobs", "menu_access"]]
+
+# 我的证照 (views/public.py) in the menu of the public; 查档 for courts and other authorities and 线下缴费登记
+# (views/archive_authority.py, views/payment.py) are registry-side forms.
+FAB_ROLES[PUBLIC].append(["MyCertificates", "menu_access"])
+FAB_ROLES[REVIEWER] += [["ArchiveAuthorityView$|OfflinePaymentView$", "can_.*"],
+                        ["ArchiveAuthority|OfflinePayment", "menu_access"]]

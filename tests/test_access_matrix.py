@@ -206,7 +206,7 @@ def _value(rule, arg, b):
         return by_view.get(endpoint.split(".")[0], 1)
     return {"case_id": b.draft, "payment_id": b.payment, "cert_id": b.cert, "material_id": b.material, "party_id": b.party, "appointment_id": b.appointment,
             "order": b.order, "job_id": b.job, "key": b.key, "version": 1, "filename": "matrix.csv", "locale": "zh",
-            "group_by": "0"}.get(arg) or {
+            "group_by": "0", "purpose": "progress"}.get(arg) or {
         "token": b.cert_token if "certificate" in endpoint else b.proof_token,
         "name": "licence.pdf" if endpoint.endswith(".document") else "remove",
     }[arg]

@@ -74,9 +74,9 @@ def test_a_real_name_holder_sees_only_their_own_certificates_with_code_and_downl
     jpg = client.get(f"/mine/{cert.id}/jpg")
     assert jpg.mimetype == "image/jpeg" and jpg.data.startswith(b"\xff\xd8\xff")
     db.session.expire_all()
-    logged = db.session.scalars(select(AuditLog.summary).where(AuditLog.action == "download_certificate",
-                                                                AuditLog.username == user.username)).all()
-    assert sorted(logged) == sorted([f"{cert.number} pdf", f"{cert.number} jpg"])
+    logged = db.session.execute(select(AuditLog.object_type, AuditLog.object_id, AuditLog.summary).where(
+        AuditLog.action == "download_certificate", AuditLog.username == user.username)).all()
+    assert sorted(logged) == [("Certificate", str(cert.id), "jpg"), ("Certificate", str(cert.id), "pdf")]
 
 
 def test_the_same_id_number_under_another_name_sees_nothing(client, db):
@@ -105,6 +105,9 @@ def test_a_bank_sees_its_proofs_with_a_pdf_link_in_the_desk(client, db):
     page = client.get("/proofs/").get_data(as_text=True)
     assert proof.number in page and f'/proofs/{proof.id}/pdf' in page
     assert client.get(f"/proofs/{proof.id}/pdf").data.startswith(b"%PDF")
+    db.session.expire_all()
+    assert db.session.scalar(select(AuditLog.username).where(AuditLog.action == "download_certificate",
+                                                             AuditLog.object_id == str(proof.id))) == "bank_a_op"
 
 
 # ---- progress query -------------------------------------------------------------------------------------
@@ -290,3 +293,17 @@ def test_offline_payment_is_recorded_by_the_registry_audited_and_the_party_sees_
     assert client.get(f"/pay/receipt/{paid.id}").data.startswith(b"%PDF")
     client.auth.login("bank_b_op")
     assert paid.order_number not in client.get("/pay/").get_data(as_text=True)
+
+
+def test_one_personal_account_per_id_number(client, db):
+    from tests.accounts_helpers import last_code
+    from models import Operator
+    taken = new_account(db, role="Public", id_number="11010519491231002X")
+    phone = "13987650001"
+    client.post("/accounts/register/", data={"phone": phone, "send_code": "1"})
+    page = client.post("/accounts/register/", data={
+        "phone": phone, "code": last_code(db, phone), "name": "周晓明", "id_number": taken.id_number,
+        "password": "Public2026", "confirm": "Public2026", "accept_terms": "y", "submit": "1"}).get_data(as_text=True)
+    assert "该身份证号已注册账户" in page
+    db.session.expire_all()
+    assert db.session.scalar(select(Operator).where(Operator.username == phone)) is None

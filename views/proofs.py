@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from app import jobs, paging
 from app.extensions import db
-from app.services import certificates
+from app.services import certificates, holder_documents
 from models import Case, Certificate
 
 from .base import posted_ids
@@ -92,7 +92,9 @@ class ProofView(BaseView):
         cert = db.session.scalar(select(Certificate).where(Certificate.id == ids[0])) if ids else None
         if cert is None:
             abort(404)
-        return file_response(certificates.certificate_pdf(cert), f"{cert.number}.pdf")
+        data = certificates.certificate_pdf(cert)
+        holder_documents.audit_download(cert, "pdf")  # every download of a document is on record
+        return file_response(data, f"{cert.number}.pdf")
 
     @staticmethod
     def _cases(rows):

@@ -85,7 +85,9 @@ class PublicServiceView(BaseView):
     @expose("/certificate/<token>/pdf")
     def certificate_pdf(self, token):
         cert = certificates.by_token(Certificate, token) or abort(404)
-        return file_response(certificates.certificate_pdf(cert), f"{cert.number}.pdf")
+        data = certificates.certificate_pdf(cert)
+        holder_documents.audit_download(cert, "pdf")
+        return file_response(data, f"{cert.number}.pdf")
 
     @expose("/archive/verify", methods=["GET", "POST"])
     def archive_verify(self):
@@ -105,7 +107,9 @@ class PublicServiceView(BaseView):
     @expose("/archive/<token>/pdf")
     def archive_pdf(self, token):
         proof = certificates.by_token(ArchiveProof, token) or abort(404)
-        return file_response(certificates.archive_proof_pdf(proof), f"{proof.number}.pdf")
+        data = certificates.archive_proof_pdf(proof)
+        holder_documents.audit_download(proof, "pdf")
+        return file_response(data, f"{proof.number}.pdf")
 
 
 class PublicServiceArchiveView(BaseView):

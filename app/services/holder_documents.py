@@ -68,8 +68,11 @@ def owned(user, cert_id):
                              .execution_options(skip_scope=True))
 
 
-def audit_download(cert, fmt):
-    audit.record(db.session, "download_certificate", "Certificate", cert.id, summary=f"{cert.number} {fmt}")
+def audit_download(document, fmt):
+    """One audit entry per download of a certificate, proof or archive proof (who, when, which, which format).
+    The row is named by its id only: a download through a token link may be another institution's document,
+    and the downloader's own audit list must not show its number."""
+    audit.record(db.session, "download_certificate", type(document).__name__, document.id, summary=fmt)
     db.session.commit()
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.services import certificates
-from models import (ArchiveProof, ArchiveQuery, AuditLog, Case, CaseHistory, CaseParty, CaseUnit, Certificate,
+from models import (ArchiveProof, ArchiveQuery, AuditLog, CaseHistory, CaseParty, CaseUnit, Certificate,
                     Mortgage, Payment, Right, Unit)
 from tests import factories
 from tests.accounts_helpers import PASSWORD, new_account

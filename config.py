@@ -142,6 +142,9 @@ REGISTRY_RATELIMIT_SMS = env("RATELIMIT_SMS", "3 per minute;20 per hour")
 REGISTRY_RATELIMIT_PUBLIC = env("RATELIMIT_PUBLIC", "20 per minute;200 per hour")
 REGISTRY_RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "5 per minute;20 per hour")
 REGISTRY_RATELIMIT_UPLOAD = env("RATELIMIT_UPLOAD", "30 per minute;300 per hour")
+# 办理进度查询 (app/services/progress.py): after this many misses from one address within an hour,
+# every further query needs the image captcha.
+PROGRESS_CAPTCHA_AFTER = env("PROGRESS_CAPTCHA_AFTER", 3)
 # Progressive delay (app/auth/lockout.py): after LOGIN_DELAY_AFTER failures in a row each further
 # failure makes the account refuse attempts for LOGIN_DELAY_SECONDS, doubling, until the lock.
 REGISTRY_LOGIN_DELAY_AFTER = env("LOGIN_DELAY_AFTER", 3)

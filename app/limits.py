@@ -40,10 +40,6 @@ def _submitting():
     return request.method == "POST" and "send_code" not in request.form
 
 
-def _querying():
-    return request.method == "POST" or bool(request.args.get("number"))
-
-
 def _changing_password():
     return request.method == "POST" and "change_password" in request.form
 
@@ -83,7 +79,7 @@ RULES = {
     "AccountsView.register_institution": [("REGISTER", _posting), ("UPLOAD", _posting)],
     "DeskCaseView.send_code": [("SMS", _always)],
     "DeskCaseView.send_codes": [("SMS", _always)],
-    "PublicServiceView.progress": [("PUBLIC", _querying)],
+    "PublicServiceView.progress": [("PUBLIC", _posting)],  # a query is a POST (no ID in a URL)
     "PublicServiceView.certificate": [("PUBLIC", _posting)],
     "PublicServiceView.archive_verify": [("PUBLIC", _posting)],
     "PublicServiceView.certificate_by_token": [("PUBLIC", _always)],
@@ -91,7 +87,8 @@ RULES = {
     "PublicServiceView.certificate_jpg": [("PUBLIC", _always)],
     "PublicServiceView.archive_by_token": [("PUBLIC", _always)],
     "PublicServiceView.archive_pdf": [("PUBLIC", _always)],
-    "PublicServiceArchiveView.request_proof": [("PUBLIC", _posting)],
+    "PublicServiceArchiveView.request_proof": [("PUBLIC", _posting), ("UPLOAD", _posting)],
+    "PublicServiceMineView.jpg": [("PUBLIC", _always)],  # drawing a JPEG costs a pdftoppm run
     "DeskCaseView.upload": [("UPLOAD", _always)],
     "DeskBatchView.import_rows": [("UPLOAD", _always)],
     "DeskBatchView.extract": [("UPLOAD", _always)],

@@ -90,3 +90,9 @@ for _name in (REVIEWER, INSTITUTION_ADMIN, OPERATOR):
 # 字典管理 (views/dictionary_console.py): the Configurator keeps the data dictionary beside the rules.
 # 参数设置 (views/parameters.py) is the platform Admin's alone (Admin holds every permission).
 FAB_ROLES[CONFIGURATOR] += [["DictionaryConsoleView$", "can_.*"], ["Dictionary", "menu_access"]]
+
+# 我的证照 (views/public.py) in the menu of the public; 查档 for courts and other authorities and 线下缴费登记
+# (views/archive_authority.py, views/payment.py) are registry-side forms.
+FAB_ROLES[PUBLIC].append(["MyCertificates", "menu_access"])
+FAB_ROLES[REVIEWER] += [["ArchiveAuthorityView$|OfflinePaymentView$", "can_.*"],
+                        ["ArchiveAuthority|OfflinePayment", "menu_access"]]

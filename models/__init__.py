@@ -1,4 +1,5 @@
 """All models, imported so that Alembic and the app see one complete metadata (FAB's Model.metadata)."""
+from .archive_query import ArchiveQuery  # noqa: F401
 from .appointment import Appointment, AppointmentSlot  # noqa: F401
 from .audit import AuditLog  # noqa: F401
 from .ca_nonce import CaLoginNonce  # noqa: F401
@@ -20,4 +21,5 @@ from .rulebook import RuleBlob, RuleVersion  # noqa: F401
 from .tax import TaxAssessment  # noqa: F401
 
 SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,
-                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job)
+                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job,
+                 ArchiveQuery)

@@ -28,4 +28,6 @@ class Payment(Audited, InstitutionOwned, Model):
     provider_ref: Mapped[Optional[str]] = mapped_column(String(80), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     paid_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # 线上 (through the payment adapter) or 线下 (paid at the counter, recorded by the registry).
+    channel: Mapped[str] = mapped_column(String(16), nullable=False, default="online", server_default="online")
     case = relationship(Case, backref="payments")

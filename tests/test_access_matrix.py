@@ -447,7 +447,7 @@ def test_the_markers_do_show_to_bank_b_itself(app, bank_b):
         from app.extensions import db
         id_number = db.session.get(CaseParty, bank_b.party).id_number
     visitor = _client(app, "anonymous")
-    progress = visitor.get("/public/progress", query_string={"number": m["draft case number"], "id_number": id_number})
+    progress = visitor.post("/public/progress", data={"number": m["draft case number"], "party": id_number[-4:]})
     assert 'id="progress-result"' in progress.get_data(as_text=True)
 
 

@@ -35,15 +35,15 @@ def certificate(db):
 
 def test_anyone_follows_a_case_with_its_number_and_a_party_id(client, submitted_case):
     page = client.post("/public/progress", data={"number": submitted_case.number,
-                                                 "id_number": "11010519491231002x"}).get_data(as_text=True)
+                                                 "party": "002x"}).get_data(as_text=True)
     assert submitted_case.number in page and "陈晓东" in page
 
 
 def test_a_case_number_with_a_stranger_id_reveals_nothing(client, submitted_case):
     page = client.post("/public/progress", data={"number": submitted_case.number,
-                                                 "id_number": "110105194912310021"}).get_data(as_text=True)
+                                                 "party": "0021"}).get_data(as_text=True)
     assert "陈晓东" not in page
-    assert "没有与该编号和证件号匹配的案卷" in page
+    assert "没有与该编号和当事人信息匹配的案卷" in page
 
 
 def test_certificate_verifies_with_number_and_code_only(client, certificate):
@@ -67,26 +67,30 @@ def test_certificate_pdf_carries_a_qr_code_that_leads_back_to_it(client, certifi
 
 
 def test_holder_gets_an_archive_proof_that_others_can_verify(app, client, db):
-    right = db.session.scalar(select(Right).where(Right.status == "current").limit(1))
+    from tests.accounts_helpers import PASSWORD, new_account
+    right = db.session.scalars(select(Right).where(Right.status == "current")).unique().first()
     holder = right.holders[0].party
-    client.auth.login("public")
-    response = client.post("/archive/", data={"certificate_number": right.certificate_number,
-                                              "id_number": holder.id_number})
+    account = new_account(db, role="Public", id_number=holder.id_number)
+    account.first_name, account.last_name = holder.name, ""
+    db.session.commit()
+    client.auth.login(account.username, PASSWORD)
+    response = client.post("/archive/", data={"certificate_number": right.certificate_number})
     assert response.status_code == 302
     proof = db.session.scalar(select(ArchiveProof).order_by(ArchiveProof.id.desc()).limit(1))
     assert proof.content["rights"][0]["number"] == right.certificate_number
     client.post("/logout/")
     verified = client.post("/public/archive/verify", data={"number": proof.number, "code": proof.token[:8]})
     assert right.unit.location in verified.get_data(as_text=True)
+    assert "权利人本人查询" in verified.get_data(as_text=True)
 
 
-def test_archive_query_with_someone_elses_id_is_refused(client, db):
+def test_archive_query_of_someone_elses_property_is_refused(client, db):
     right = db.session.scalar(select(Right).where(Right.status == "current").limit(1))
     before = db.session.query(ArchiveProof).count()
     client.auth.login("public")
     page = client.post("/archive/", data={"certificate_number": right.certificate_number,
-                                          "id_number": "11010519491231002X"}).get_data(as_text=True)
-    assert "没有该证件号持有的、该证号的现势不动产权" in page
+                                          "id_number": right.holders[0].party.id_number}).get_data(as_text=True)
+    assert "只能查询本人名下的不动产" in page
     assert db.session.query(ArchiveProof).count() == before
 
 

@@ -38,6 +38,7 @@ def register(appbuilder):
     system.register_outbox(appbuilder, SYSTEM)  # sandbox only
     from . import desk; desk.register(appbuilder)  # noqa: E702  (desk, office, review, workbench)
     proofs.register(appbuilder)  # issued certificates and proofs (业务办公 → 证书/证明)
+    from . import archive_authority; archive_authority.register(appbuilder)  # noqa: E702  (查档 for authorities)
     accounts.register(appbuilder)
     from . import rules_console; rules_console.register(appbuilder)  # noqa: E702  (configurator console, service guide)
     from . import jobs; jobs.register(appbuilder)  # noqa: E702  (我的任务: background jobs)

@@ -217,6 +217,13 @@ class AccountsView(BaseView):
         if sm.find_user(username=form.phone.data):
             form.phone.errors.append(_("This mobile number is already registered"))
             return False
+        # Real name: one personal account per ID number (我的证照 and 查档 trust it as the party's own).
+        if db.session.scalar(select(Operator.id).where(Operator.id_number == form.id_number.data,
+                                                       Operator.institution_id.is_(None))
+                             .execution_options(skip_scope=True).limit(1)):
+            form.id_number.errors.append(_("An account with this ID number already exists; use Forgot password "
+                                           "on the sign-in page to get in"))
+            return False
         user = sm.add_user(form.phone.data, form.name.data.strip(), "", f"{form.phone.data}@example.com",
                            [sm.find_role(roles.PUBLIC)], password=form.password.data)
         if not user:

@@ -13,10 +13,11 @@ from sqlalchemy.orm import selectinload
 from app import rulebook
 from app.extensions import csrf, db
 from app.rulebook import markers
+from app.services import holder_documents
 from app.services import payment as payments
 from app.services import pdf
 from app.services.money import to_chinese_upper
-from models import Case, Payment
+from models import Case, CaseParty, Payment
 
 from .downloads import file_response
 from .public import _progress
@@ -33,10 +34,21 @@ def payable_clause():
 
 
 def case_within_reach(case_id):
-    """Institution users reach their own cases through the scope; others after proving number + party ID."""
+    """Institution users reach their own cases through the scope; a real-name public user the cases they are
+    a party of; others after proving number + party ID."""
     if case_id in session.get("pay_cases", []):
         return db.session.get(Case, case_id, execution_options={"skip_scope": True})
-    return db.session.get(Case, case_id) if g.user.institution_id else None
+    if g.user.institution_id:
+        return db.session.get(Case, case_id)
+    mine = own_cases_clause()
+    return db.session.scalar(select(Case).where(Case.id == case_id, mine).execution_options(skip_scope=True)) \
+        if mine is not None else None
+
+
+def own_cases_clause():
+    """The cases a real-name public user is a party of (matched by the ID number checked at registration)."""
+    me = holder_documents.is_party(g.user, CaseParty)
+    return None if me is None else Case.id.in_(select(CaseParty.case_id).where(me))
 
 
 class PublicServicePaymentView(BaseView):
@@ -53,15 +65,21 @@ class PublicServicePaymentView(BaseView):
                 flash(_("No case matches that number and ID number"), "warning")
             else:
                 session["pay_cases"] = (session.get("pay_cases", []) + [found.id])[-20:]
-        own = []
-        if g.user.institution_id:
-            own = db.session.scalars(select(Case).where(payable_clause()).options(selectinload(Case.payments))
-                                     .order_by(Case.submitted_at.desc()).limit(20)).all()
-        rows = [(c, *payments.outstanding(c)) for c in ([found] if found else []) + own]
-        paid = db.session.scalars(select(Payment).where(Payment.status == "paid").order_by(Payment.paid_at.desc())
-                                  .limit(20)).all() if g.user.institution_id else []
+        own, paid = [], []
+        mine = own_cases_clause()
+        if g.user.institution_id or mine is not None:
+            # 待缴: the institution's own payable cases (the scope), or those a real-name person is a party of.
+            due = select(Case).where(payable_clause()).options(selectinload(Case.payments))
+            paid_q = select(Payment).where(Payment.status == "paid")
+            if mine is not None:
+                due = due.where(mine).execution_options(skip_scope=True)
+                paid_q = paid_q.join(Case, Case.id == Payment.case_id).where(mine).execution_options(skip_scope=True)
+            own = db.session.scalars(due.order_by(Case.submitted_at.desc()).limit(20)).all()
+            # 已缴: the paid orders, online and offline.
+            paid = db.session.scalars(paid_q.order_by(Payment.paid_at.desc()).limit(20)).all()
+        rows = [(c, *payments.outstanding(c)) for c in ([found] if found else []) + [c for c in own if c != found]]
         from app.services import tax
-        return self.render_template("payment/index.html", rows=rows, paid=paid,
+        return self.render_template("payment/index.html", rows=rows, paid=paid, channels=payments.CHANNELS,
                                     taxed=lambda c: tax.summary(c) if tax.applies(rulebook.for_case(c)) else None)
 
     @expose("/order/<int:case_id>", methods=["POST"])
@@ -138,9 +156,43 @@ class PublicServiceSandboxCashierView(BaseView):
         return self.render_template("payment/sandbox.html", payment=payment, notification=notification)
 
 
+class OfflinePaymentView(BaseView):
+    """线下缴费登记: the registry records fees paid at the counter (cash, POS) against a case's outstanding
+    amount; the order is paid through the offline channel and audited like every payment."""
+    route_base = "/pay/offline"
+    default_view = "index"
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def index(self):
+        case = found_rows = None
+        number = (request.values.get("number") or "").strip()
+        if number:
+            case = payments.case_by_number(number)
+            if case is None:
+                flash(_("No case has that number"), "warning")
+        if request.method == "POST" and case is not None and request.form.get("receipt_number") is not None:
+            try:
+                payment = payments.record_offline(case, request.form.get("amount"), request.form.get("receipt_number"))
+                db.session.commit()
+                flash(_("Offline payment of %(amount)s yuan recorded for order %(order)s", amount=payment.amount,
+                        order=payment.order_number), "success")
+                return redirect(url_for(".index"))
+            except payments.PaymentError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+        if case is not None:
+            found_rows = payments.outstanding(case)
+        recent = db.session.scalars(select(Payment).where(Payment.channel == "offline")
+                                    .order_by(Payment.paid_at.desc()).limit(20)).all()
+        return self.render_template("payment/offline.html", case=case, due=found_rows, recent=recent)
+
+
 def register(appbuilder):
     appbuilder.add_view(PublicServicePaymentView, "Payment", label=_l("Online payment"), icon="fa-credit-card",
                         category="Query")
     csrf.exempt(PublicServicePaymentView.notify)
+    appbuilder.add_view(OfflinePaymentView, "OfflinePayment", label=_l("Offline payment registration"),
+                        icon="fa-money", category="Office")
     if current_app.config.get("SANDBOX"):
         appbuilder.add_view_no_menu(PublicServiceSandboxCashierView)

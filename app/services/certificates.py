@@ -5,7 +5,6 @@ characters of the token) or the QR link carrying the whole token, so numbers alo
 enumerated to read someone's register entries.
 """
 import base64
-import datetime as dt
 import re
 import secrets
 from io import BytesIO
@@ -19,9 +18,9 @@ from sqlalchemy.orm import joinedload
 
 from app import rulebook, validators
 from app.extensions import db
-from app.services import numbering, pdf
+from app.services import pdf
 from app.services.search import case_parties_matching, certificates_matching, units_matching
-from models import ArchiveProof, CaseParty, Certificate, Mortgage, Party, PreNotice, Right, RightHolder, Unit
+from models import ArchiveProof, CaseParty, Certificate, Mortgage, PreNotice, Right, Unit
 
 CODE_LENGTH = 8
 
@@ -97,26 +96,6 @@ def register_snapshot(unit: Unit) -> dict:
                        "term": f"{m.term_start.isoformat()} ~ {m.term_end.isoformat()}"} for m in mortgages],
         "pre_notices": [{"number": p.proof_number, "kind": rulebook.label("pre_notice_kinds", p.kind)} for p in notices],
     }
-
-
-def issue_archive_proof(certificate_number: str, holder_id_number: str, user) -> ArchiveProof:
-    """查档: a holder (or an institution acting with the holder's ID) gets a proof of the register entries."""
-    from flask_babel import gettext as _
-    number = validators.certificate_number(certificate_number)
-    holder_id = validators.id_or_uscc(holder_id_number)
-    right = db.session.scalar(select(Right).join(RightHolder).join(Party)
-                              .where(Right.certificate_number == number, Right.status == "current",
-                                     Party.id_number == holder_id).execution_options(skip_scope=True))
-    if right is None:
-        raise validators.ValidationFailed(
-            _("No current certificate with that number is held by the person with that ID number"))
-    proof = ArchiveProof(number=f"CD{dt.date.today():%Y%m%d}{numbering.next_value('archive:' + dt.date.today().isoformat()):05d}",
-                         token=secrets.token_urlsafe(24), unit_id=right.unit_id, requested_by=user.id,
-                         institution_id=getattr(user, "institution_id", None),
-                         content=register_snapshot(right.unit))
-    db.session.add(proof)
-    db.session.flush()
-    return proof
 
 
 def find_archive_proof(number: str, code: str):

@@ -31,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app import rulebook
@@ -40,6 +41,7 @@ from app.rulebook.workflow import fees_due
 from models import Payment
 from models.base import utcnow
 
+CHANNELS = {"online": _l("Online"), "offline": _l("Offline")}
 FIELDS = ("order_number", "amount", "currency", "provider_ref", "status")
 CURRENCY = "CNY"
 
@@ -169,4 +171,46 @@ def apply(fields: dict) -> Payment:
     if db.session.scalar(select(Payment.id).where(Payment.provider_ref == ref).execution_options(skip_scope=True)):
         raise PaymentError(_("This transaction already paid another order"))
     payment.status, payment.provider_ref, payment.paid_at = "paid", ref, utcnow()
+    return payment
+
+
+def case_by_number(number):
+    """A case by its application number or its acceptance number (registry staff: unconfined)."""
+    number = (number or "").strip()[:40]
+    from models import Case
+    return db.session.scalar(select(Case).where(Case.number == number)) or \
+        db.session.scalar(select(Case).where(Case.official_number == number))
+
+
+def record_offline(case, amount, receipt_number) -> Payment:
+    """线下缴费登记: what is due, paid at the counter, with the receipt (票据) number; audited."""
+    from flask_babel import gettext as _
+
+    from app import audit
+    receipt_number = " ".join((receipt_number or "").split())[:60]
+    if len(receipt_number) < 4:
+        raise PaymentError(_("Enter the receipt number of the offline payment"))
+    try:
+        amount = Decimal(str(amount or "").strip()).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise PaymentError(_("Enter the amount paid in yuan, e.g. 80.00")) from None
+    lines, total, paid = outstanding(case)
+    due = total - paid
+    if due <= 0:
+        raise PaymentError(_("Nothing is due for this case"))
+    if amount != due:
+        raise PaymentError(_("The amount paid must equal the amount due (%(due)s yuan)", due=due))
+    ref = f"OFFLINE-{receipt_number}"
+    if db.session.scalar(select(Payment.id).where(Payment.provider_ref == ref).execution_options(skip_scope=True)):
+        raise PaymentError(_("This receipt number has already been recorded"))
+    for p in case.payments:  # an online order left pending for the same fees is replaced by the counter payment
+        if p.status == "pending":
+            p.status = "cancelled"
+    payment = Payment(order_number=numbering.payment_order_number(), institution_id=case.institution_id,
+                      amount=due, status="paid", channel="offline", provider_ref=ref, paid_at=utcnow(),
+                      items=[{**line, "amount": str(line["amount"])} for line in lines])
+    case.payments.append(payment)
+    db.session.flush()
+    audit.record(db.session, "offline_payment", "Payment", payment.id, institution_id=case.institution_id,
+                 summary=f"{case.official_number or case.number} {payment.order_number} {due} {receipt_number}"[:300])
     return payment

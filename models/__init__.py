@@ -4,6 +4,7 @@ from .audit import AuditLog  # noqa: F401
 from .ca_nonce import CaLoginNonce  # noqa: F401
 from .calendar import CalendarYear  # noqa: F401
 from .case import Case, CaseHistory, CaseParty, CaseUnit, Material  # noqa: F401
+from .case_steps import CaseDeclaration, KioskCode, UtilityTransfer  # noqa: F401
 from .certificate import ArchiveProof, Certificate  # noqa: F401
 from .counter import Counter  # noqa: F401
 from .job import Job  # noqa: F401
@@ -18,4 +19,5 @@ from .rulebook import RuleBlob, RuleVersion  # noqa: F401
 from .tax import TaxAssessment  # noqa: F401
 
 SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,
-                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job)
+                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job,
+                 CaseDeclaration, UtilityTransfer, KioskCode)

@@ -38,3 +38,7 @@ def register(appbuilder):
     accounts.register(appbuilder)
     from . import rules_console; rules_console.register(appbuilder)  # noqa: E702  (configurator console, service guide)
     from . import jobs; jobs.register(appbuilder)  # noqa: E702  (我的任务: background jobs)
+    from . import case_steps, convertible, kiosk  # noqa: E401  (Beihai steps: 明细表, 水电气网过户, 可转现列表, 自助打证)
+    case_steps.register(appbuilder)
+    convertible.register(appbuilder)
+    kiosk.register(appbuilder)

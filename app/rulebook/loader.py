@@ -501,7 +501,7 @@ def _resolve_workflow(spec, located, ctx, complete=True):
                 if getattr(override, key) is None:
                     setattr(t, key, [n for n in getattr(t, key) if n not in removed])
             for key, value in override.model_dump(exclude_none=True, exclude={"remove"}).items():
-                setattr(t, key, getattr(override, key) if key == "label" else value)
+                setattr(t, key, getattr(override, key) if key in ("label", "wait") else value)
             if override.to is not None and override.target_guards is None:
                 # Narrowing the targets drops the shared workflow's guards for the targets removed.
                 t.target_guards = {k: v for k, v in t.target_guards.items() if k in t.to}

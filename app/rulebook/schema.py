@@ -200,6 +200,9 @@ class TransitionOverride(Strict):
     effects: Optional[list[str]] = None
     requires_opinion: Optional[bool] = None
     target_guards: Optional[dict[str, list[str]]] = None
+    # Where the transition waits, and for which guards (e.g. the parties' confirmations and their signatures
+    # of the business's declaration), replacing the shared one.
+    wait: Optional[Wait] = None
     # Overrides add to the shared transition; a guard or effect it leaves out must be named here, so
     # that dropping e.g. fees_paid is a decision, not a slip.
     remove: Optional[list[str]] = None

@@ -185,6 +185,9 @@ def test_the_loader_ties_each_step_guard_to_its_rules_key(app):
             rulebook.validate_text(text.replace("utilities: [water, power, gas, network]", "utilities: [water, oil]"),
                                    "second_hand_transfer")
         assert "utilities" in str(exc.value)
+        with pytest.raises(RulesError) as exc:
+            rulebook.validate_text(text.replace("batch: false", "batch: true"), "second_hand_transfer")
+        assert "batch: false" in str(exc.value)
 
 
 # ---- a recorded transfer: 水电气网过户, booking, 自助打证 ------------------------------------------------------

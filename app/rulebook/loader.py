@@ -747,6 +747,9 @@ def _section_problems(spec, wf, located, roles):
             if value is not None and value not in roles:
                 out.append(problem(located, ("contract_filing", key),
                                    M.SECTION_ROLE(name=value, known=join(roles) or M.NONE_FOUND())))
+    if spec.utilities and spec.batch:
+        # One transfer request per utility and case: it names the case's one unit.
+        out.append(problem(located, ("utilities",), M.UTILITIES_NOT_BATCH()))
     if spec.declaration is not None:
         parties = form.parties if form is not None and isinstance(form.parties, dict) else {}
         for i, role in enumerate(spec.declaration.roles or []):

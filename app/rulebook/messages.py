@@ -198,6 +198,7 @@ GUARD_NEEDS_SECTION = Entry(_l("guard '%(guard)s' reads the key '%(section)s', w
 SECTION_NEEDS_GUARD = Entry(_l("'%(section)s' is declared but no transition checks it (add the guard '%(guard)s')"))
 SECTION_FIELD = Entry(_l("'%(name)s' is not a field of %(section)s (known: %(known)s)"))
 DECLARATION_NO_CONFIRM = Entry(_l("party role '%(role)s' signs the declaration with its confirmation code, so it needs 'confirm: true'"))
+UTILITIES_NOT_BATCH = Entry(_l("'utilities' needs a business of one unit per case (batch: false)"))
 SECTION_ROLE = Entry(_l("'%(name)s' is not a party role of form.parties (known: %(known)s)"))
 GUARD_NEEDS_ROLE = Entry(_l("guard '%(guard)s' needs the party role '%(role)s' in form.parties (%(source)s)"))
 GUARD_NEEDS_FIELD = Entry(_l("guard '%(guard)s' needs the per-unit field '%(name)s' (%(source)s)"))

@@ -109,6 +109,20 @@ TAX_KEY_ID = env("TAX_KEY_ID", "")
 TAX_NOTIFY_URL = env("TAX_NOTIFY_URL", "")    # our /tax/notify as the bureau reaches it; empty: from the request
 OUTSIDE_TIMEOUT_SECONDS = env("OUTSIDE_TIMEOUT_SECONDS", 10)
 NOTIFY_WINDOW_SECONDS = env("NOTIFY_WINDOW_SECONDS", 300)  # a notification's timestamp may be this far off
+# 水电气网过户 (app/services/utilities.py) and the housing authority's 网签备案 check (app/services/housing.py):
+# same signed protocol; their secrets have no shipped default (empty: the service is not configured).
+UTILITIES_ADAPTER = env("UTILITIES_ADAPTER", "")
+UTILITIES_URL = env("UTILITIES_URL", "")      # the utilities' joint transfer platform (水电气网联办)
+UTILITIES_KEY_ID = env("UTILITIES_KEY_ID", "")
+UTILITIES_SECRET = env("UTILITIES_SECRET", "")
+UTILITIES_ATTEMPTS = env("UTILITIES_ATTEMPTS", 3)            # tries per request before it is marked failed
+UTILITIES_RETRY_SECONDS = env("UTILITIES_RETRY_SECONDS", 5)  # pause between tries (doubled each time)
+HOUSING_ADAPTER = env("HOUSING_ADAPTER", "")
+HOUSING_URL = env("HOUSING_URL", "")          # the housing authority's 网签备案 query interface
+HOUSING_KEY_ID = env("HOUSING_KEY_ID", "")
+HOUSING_SECRET = env("HOUSING_SECRET", "")
+KIOSK_CODE_HOURS = env("KIOSK_CODE_HOURS", 72)   # a 自助打证 code is valid this long (and once)
+DETAIL_PAGE_SIZE = env("DETAIL_PAGE_SIZE", 20)   # 明细表 rows per page (the manual asks for at least 10)
 
 # Demo and sandbox (issue 8). REGISTRY_DEMO=1 lets the shipped dev-only secrets through the start-up
 # check (app/secrets_check.py); REGISTRY_SANDBOX=1 selects the local stand-ins of outside services and

@@ -66,7 +66,7 @@ FAB_ROLES = {
 # Public services (views/public.py): progress query and verification need no account; the archive
 # query (查档) needs one. Signed-in roles get all of them, visitors the anonymous ones.
 ANONYMOUS = "Anonymous"
-_OPEN_MENUS = "Query|Progress|Guide|VerifyCertificate|VerifyArchive"
+_OPEN_MENUS = "Query|Progress|Guide|VerifyCertificate|VerifyArchive|Kiosk"
 FAB_ROLES[ANONYMOUS] = [[_OPEN_MENUS, "menu_access"]]
 for _name, _perms in FAB_ROLES.items():
     if _name != ANONYMOUS:

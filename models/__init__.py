@@ -5,6 +5,7 @@ from .audit import AuditLog  # noqa: F401
 from .ca_nonce import CaLoginNonce  # noqa: F401
 from .calendar import CalendarYear  # noqa: F401
 from .case import Case, CaseHistory, CaseParty, CaseUnit, Material  # noqa: F401
+from .case_steps import CaseDeclaration, KioskCode, UtilityTransfer  # noqa: F401
 from .certificate import ArchiveProof, Certificate  # noqa: F401
 from .counter import Counter  # noqa: F401
 from .dictionary import DictItem, DictType, DictVersion, Setting  # noqa: F401
@@ -22,4 +23,4 @@ from .tax import TaxAssessment  # noqa: F401
 
 SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,
                  Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job,
-                 ArchiveQuery)
+                 ArchiveQuery, CaseDeclaration, UtilityTransfer, KioskCode)

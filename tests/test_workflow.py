@@ -253,6 +253,11 @@ def _fill(db, case, business, seq):
             add_material(db, case, m.key, f"{m.key}.{m.accept[0]}")
     for p in case.parties:
         p.confirmed_at = utcnow()
+    if business.declaration is not None:   # the confirmation code signs the business's 申明 too
+        from app.services import declarations
+        db.session.flush()
+        for p in case.parties:
+            declarations.sign(case, p, "138****8000", business.declaration)
     db.session.commit()
 
 

@@ -45,3 +45,7 @@ def register(appbuilder):
     from . import dictionary_console, parameters
     dictionary_console.register(appbuilder, SYSTEM)  # 字典管理 (Admin, Configurator)
     parameters.register(appbuilder, SYSTEM)  # 参数设置 (Admin)
+    from . import case_steps, convertible, kiosk  # noqa: E401  (Beihai steps: 明细表, 水电气网过户, 可转现列表, 自助打证)
+    case_steps.register(appbuilder)
+    convertible.register(appbuilder)
+    kiosk.register(appbuilder)

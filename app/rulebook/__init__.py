@@ -35,7 +35,7 @@ from app.extensions import db
 from models import Case, RuleBlob, RuleVersion
 from models.base import utcnow
 
-from . import checks, effects, guards, legal, lookup  # noqa: F401  (they fill the registry tables the loader checks names against)
+from . import checks, effects, guards, legal, lookup, steps  # noqa: F401  (they fill the registry tables the loader checks names against)
 from . import messages
 from .language import current_locale
 from .loader import RulesError, build_context, digest, load_directory, parse_business, part_kind

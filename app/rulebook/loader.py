@@ -501,7 +501,7 @@ def _resolve_workflow(spec, located, ctx, complete=True):
                 if getattr(override, key) is None:
                     setattr(t, key, [n for n in getattr(t, key) if n not in removed])
             for key, value in override.model_dump(exclude_none=True, exclude={"remove"}).items():
-                setattr(t, key, getattr(override, key) if key == "label" else value)
+                setattr(t, key, getattr(override, key) if key in ("label", "wait") else value)
             if override.to is not None and override.target_guards is None:
                 # Narrowing the targets drops the shared workflow's guards for the targets removed.
                 t.target_guards = {k: v for k, v in t.target_guards.items() if k in t.to}
@@ -717,7 +717,49 @@ def _needs(spec, wf, located, ctx):
                 elif need.kind == "role" and need.name not in roles:
                     out.append(problem(located, where(i, t, "guards"),
                                        M.GUARD_NEEDS_ROLE(guard=name, role=need.name, source=need.source)))
+    out += _section_problems(spec, wf, located, roles)
     return out + [problem(located, path, message) for path, message in _order(wf, where)]
+
+
+def _section_problems(spec, wf, located, roles):
+    """A guard that reads a business key (declaration, contract_filing) and that key go together, and the
+    fields and roles the key names exist."""
+    out = []
+    used = {g for t in wf.transitions for g in t.guards + [x for names in t.target_guards.values() for x in names]}
+    for guard, section in registry.GUARD_SECTIONS.items():
+        declared = getattr(spec, section, None) is not None
+        if guard in used and not declared:
+            out.append(problem(located, ("workflow_overrides",) if isinstance(spec.workflow, str) else ("workflow",),
+                               M.GUARD_NEEDS_SECTION(guard=guard, section=section)))
+        elif declared and guard not in used:
+            out.append(problem(located, (section,), M.SECTION_NEEDS_GUARD(section=section, guard=guard)))
+    form = spec.form
+    filing = spec.contract_filing
+    if filing is not None:
+        section = "per_unit" if filing.per_unit else "case"
+        fields = [f.field for f in ((getattr(form, section) or []) if form is not None else []) if f is not None]
+        if filing.field not in fields:
+            out.append(problem(located, ("contract_filing", "field"),
+                               M.SECTION_FIELD(name=filing.field, section=f"form.{section}",
+                                               known=join(fields) or M.NONE_FOUND())))
+        for key in ("buyer_role", "seller_role"):
+            value = getattr(filing, key)
+            if value is not None and value not in roles:
+                out.append(problem(located, ("contract_filing", key),
+                                   M.SECTION_ROLE(name=value, known=join(roles) or M.NONE_FOUND())))
+    if spec.utilities and spec.batch:
+        # One transfer request per utility and case: it names the case's one unit.
+        out.append(problem(located, ("utilities",), M.UTILITIES_NOT_BATCH()))
+    if spec.declaration is not None:
+        parties = form.parties if form is not None and isinstance(form.parties, dict) else {}
+        for i, role in enumerate(spec.declaration.roles or []):
+            if role not in roles:
+                out.append(problem(located, ("declaration", "roles", i),
+                                   M.SECTION_ROLE(name=role, known=join(roles) or M.NONE_FOUND())))
+            elif parties.get(role) is not None and not parties[role].confirm:
+                # The declaration is signed with the confirmation code: a role that never confirms never signs.
+                out.append(problem(located, ("declaration", "roles", i), M.DECLARATION_NO_CONFIRM(role=role)))
+    return out
 
 
 def _stage(name):

@@ -16,6 +16,7 @@ EFFECTS = {}        # name -> fn(case, business, user)
 RECORDS = {}        # name -> RecordKind (how lookup finds units and the record they carry)
 EFFECT_SPECS = {}   # name -> EffectSpec: the options an effect takes and what it needs
 GUARD_NEEDS = {}    # name -> fn(context) -> list of Need: what a guard needs of the business
+GUARD_SECTIONS = {}  # name -> the business key the guard reads (declaration, contract_filing): both or neither
 
 Problem = namedtuple("Problem", "severity message field", defaults=(None,))
 
@@ -45,12 +46,15 @@ def case_check(name):
     return _register(CASE_CHECKS, name)
 
 
-def guard(name, *, needs=None):
-    """Register a guard; needs(context) lists the fields and roles it reads (checked by the loader)."""
+def guard(name, *, needs=None, section=None):
+    """Register a guard; needs(context) lists the fields and roles it reads (checked by the loader);
+    section: the business key it reads, which a business using the guard must declare (and vice versa)."""
     def decorate(fn):
         GUARDS[name] = fn
         if needs is not None:
             GUARD_NEEDS[name] = needs
+        if section is not None:
+            GUARD_SECTIONS[name] = section
         return fn
     return decorate
 

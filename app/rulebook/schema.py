@@ -200,6 +200,9 @@ class TransitionOverride(Strict):
     effects: Optional[list[str]] = None
     requires_opinion: Optional[bool] = None
     target_guards: Optional[dict[str, list[str]]] = None
+    # Where the transition waits, and for which guards (e.g. the parties' confirmations and their signatures
+    # of the business's declaration), replacing the shared one.
+    wait: Optional[Wait] = None
     # Overrides add to the shared transition; a guard or effect it leaves out must be named here, so
     # that dropping e.g. fees_paid is a decision, not a slip.
     remove: Optional[list[str]] = None
@@ -289,6 +292,28 @@ class TimeLimit(Strict):
 CATEGORIES = ("pre_notice", "mortgage", "cancellation", "transfer", "first")
 
 
+class Declaration(Strict):
+    """申明/承诺: the text the parties sign with their SMS confirmation code (app/services/declarations.py).
+    The guard `declaration_signed` refuses submission until every party of `roles` has signed this text."""
+    title: Text
+    text: Text
+    roles: list[str] = PField(min_length=1)
+
+
+class ContractFiling(Strict):
+    """网签备案合同号 check (app/services/housing.py): the case form field holding the filed contract number,
+    and the party roles the housing authority's record must name (buyers, sellers)."""
+    field: str
+    # The number is asked per unit (form.per_unit: each flat of a batch has its own contract) rather than
+    # once for the case (form.case).
+    per_unit: bool = False
+    buyer_role: str
+    seller_role: Optional[str] = None
+
+
+UTILITY_KINDS = ("water", "power", "gas", "network")
+
+
 class BusinessSpec(Strict):
     """A rules file as written (workflow still a name)."""
     key: str = PField(pattern=r"^[a-z][a-z0-9_]{1,59}$")
@@ -313,6 +338,11 @@ class BusinessSpec(Strict):
     fees: list[Fee] = []
     time_limit: TimeLimit
     process: Optional[Text] = None      # the manual's 业务办理流程 line, shown in the guide
+    # Beihai steps a business may declare (each read by its guard or page, checked by the loader):
+    declaration: Optional[Declaration] = None
+    contract_filing: Optional[ContractFiling] = None
+    # 水电气网过户: the utility accounts the holder may move after recording (app/services/utilities.py).
+    utilities: list[Literal["water", "power", "gas", "network"]] = []
     source: Optional[str] = None        # which manual chapter the content comes from
 
 

@@ -390,3 +390,15 @@ def _row_parties(business, people, record, number, letters, first, errors, buyer
 def _column_letters(n):
     from openpyxl.utils import get_column_letter
     return [get_column_letter(i) for i in range(1, n + 1)]
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def append_safe(ws, values) -> None:
+    """Append a row to an openpyxl sheet; a text that a spreadsheet would run as a formula (starting with
+    = + - @, tab or CR: CSV/formula injection) is written as a text cell (quote prefix), shown as typed."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+            cell.data_type, cell.quotePrefix = "s", True

@@ -3,7 +3,7 @@ local stand-in ("sandbox"), chosen by REGISTRY_<SERVICE>_ADAPTER. Sandboxes exis
 a deployment where they could answer for the provider or the tax bureau refuses to start."""
 from flask import current_app
 
-SERVICES = ("SMS", "PAYMENT", "TAX")
+SERVICES = ("SMS", "PAYMENT", "TAX", "UTILITIES", "HOUSING")
 CHOICES = ("http", "sandbox")
 
 

@@ -65,10 +65,16 @@ def _record_or_refuse(case_party):
 def send(case, case_party):
     """Send the confirmation code to the phone on record; returns that phone. Raises CodeError."""
     phone = _record_or_refuse(case_party)
-    verification.send_code(phone, PURPOSE, subject=_subject(case, case_party), body_template=_(
+    from app.services import declarations
+    declaration = declarations.declaration_of(case)
+    template = _(
         "Case %(number)s, %(name)s, contact number %(contact)s: to confirm this registration application give "
-        "the operator the code %(code)s (valid %(minutes)d minutes). If you did not apply, give it to no one."),
-        number=case.number, name=case_party.name, contact=masked(case_party.phone) or "-")
+        "the operator the code %(code)s (valid %(minutes)d minutes). If you did not apply, give it to no one.")
+    if declarations.signs(declaration, case_party):   # the code signs the declaration too: say so
+        template += _(" Giving the code also signs %(title)s as shown on the case.").replace(
+            "%(title)s", "《" + declaration.title.zh.replace("%", "%%") + "》")
+    verification.send_code(phone, PURPOSE, subject=_subject(case, case_party), body_template=template,
+                           number=case.number, name=case_party.name, contact=masked(case_party.phone) or "-")
     return phone
 
 
@@ -78,6 +84,9 @@ def confirm(case, case_party, code):
     verification.verify_code(phone, PURPOSE, code, subject=_subject(case, case_party))
     case_party.confirmed_at = utcnow()
     case_party.confirmed_phone = phone
+    # The same code signs the business's 申明/承诺 when its rules declare one for the party's role.
+    from app.services import declarations
+    declarations.sign(case, case_party, masked(phone))
 
 
 def reset(case_party):

@@ -44,11 +44,16 @@ from models.base import utcnow
 KEY_ID, TIMESTAMP, NONCE, SIGNATURE = ("X-Registry-Key-Id", "X-Registry-Timestamp", "X-Registry-Nonce",
                                        "X-Registry-Signature")
 _NONCE = re.compile(r"[0-9A-Za-z_-]{16,64}")
-LABELS = {"SMS": _l("SMS gateway"), "PAYMENT": _l("payment provider"), "TAX": _l("tax bureau")}
+LABELS = {"SMS": _l("SMS gateway"), "PAYMENT": _l("payment provider"), "TAX": _l("tax bureau"),
+          "UTILITIES": _l("utilities transfer platform"), "HOUSING": _l("housing authority")}
 
 
 class ServiceError(RuntimeError):
     """An outside service could not be used, or answered with an error; str() is the user-facing message."""
+
+
+class ServiceRefused(ServiceError):
+    """The service answered, signed, with an error code: its decision (asking again will not change it)."""
 
 
 class NotificationRefused(ValueError):
@@ -89,7 +94,7 @@ def _settings(service: str):
 def call(service: str, path: str, payload: dict) -> dict:
     """POST a signed JSON request to the service (SMS, PAYMENT or TAX) and return the verified answer's data."""
     base, key_id, secret = _settings(service)
-    if not base:
+    if not base or not secret:
         raise ServiceError(_l("The %(service)s is not configured (setting %(setting)s)", service=LABELS[service],
                               setting=f"REGISTRY_{service}_URL"))
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -114,8 +119,9 @@ def call(service: str, path: str, payload: dict) -> dict:
     if not signed_by(secret, key_id, "RESPONSE", path, answer_headers, answer):
         raise ServiceError(_l("The answer of the %(service)s is not signed by it", service=LABELS[service]))
     if status != 200 or parsed.get("code") != "OK":
-        raise ServiceError(_l("The %(service)s refused: %(message)s (%(code)s)", service=LABELS[service],
-                              code=parsed.get("code") or status, message=parsed.get("message") or ""))
+        error = ServiceRefused if status == 200 else ServiceError   # a 5xx may pass when asked again
+        raise error(_l("The %(service)s refused: %(message)s (%(code)s)", service=LABELS[service],
+                       code=parsed.get("code") or status, message=parsed.get("message") or ""))
     data = parsed.get("data")
     return data if isinstance(data, dict) else {}
 

@@ -72,7 +72,10 @@ class StubService:
                 handler = stub.routes.get(path)
                 if handler is None:
                     return self._answer(path, 404, {"code": "NotFound", "message": path})
-                return self._answer(path, 200, {"code": "OK", "message": "success", "data": handler(stub, payload)})
+                data = handler(stub, payload)
+                if isinstance(data, tuple):   # (HTTP status, whole answer): a handler's own error
+                    return self._answer(path, *data)
+                return self._answer(path, 200, {"code": "OK", "message": "success", "data": data})
 
             def _answer(self, path, status, answer):
                 body = json.dumps(answer, ensure_ascii=False).encode()

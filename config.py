@@ -164,3 +164,18 @@ JOB_SMS_MESSAGES = env("JOB_SMS_MESSAGES", 5)     # SMS sent by one action (the 
 # Lists (app/paging.py): a list's count is exact up to this many rows, then shown as "共 10,000+ 条";
 # the count reads at most this many + 1 index entries, whatever the register's size.
 REGISTRY_LIST_COUNT_CAP = env("LIST_COUNT_CAP", 10000)
+
+# The open API (/api/v1, app/api): bearer tokens live this long; HMAC signatures and webhook signatures
+# are accepted within this many seconds of the clock; a rotated secret keeps working this long; each
+# client's request budget; an Idempotency-Key's first answer is kept this long.
+API_TOKEN_SECONDS = env("API_TOKEN_SECONDS", 900)
+API_SIGNATURE_WINDOW_SECONDS = env("API_SIGNATURE_WINDOW_SECONDS", 300)
+API_ROTATION_OVERLAP_HOURS = env("API_ROTATION_OVERLAP_HOURS", 24)
+API_RATE_LIMIT = env("API_RATE_LIMIT", "120 per minute;5000 per hour")
+API_IDEMPOTENCY_HOURS = env("API_IDEMPOTENCY_HOURS", 24)
+# A version's retirement date (HTTP date) once announced: every answer of /api/v1 then carries Sunset.
+API_V1_SUNSET = env("API_V1_SUNSET", "")
+# Webhook deliveries: attempts, the first retry's delay (doubled each time: 10 s, 20 s, 40 s ...), timeout.
+WEBHOOK_MAX_ATTEMPTS = env("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_BACKOFF_SECONDS = env("WEBHOOK_BACKOFF_SECONDS", 10)
+WEBHOOK_TIMEOUT_SECONDS = env("WEBHOOK_TIMEOUT_SECONDS", 10)

@@ -1,4 +1,5 @@
 """All models, imported so that Alembic and the app see one complete metadata (FAB's Model.metadata)."""
+from .api import ApiClient, ApiEvent, IdempotentRequest, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from .appointment import Appointment, AppointmentSlot  # noqa: F401
 from .audit import AuditLog  # noqa: F401
 from .ca_nonce import CaLoginNonce  # noqa: F401
@@ -18,4 +19,5 @@ from .rulebook import RuleBlob, RuleVersion  # noqa: F401
 from .tax import TaxAssessment  # noqa: F401
 
 SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,
-                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job)
+                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job,
+                 ApiClient, ApiEvent, WebhookEndpoint, WebhookDelivery)

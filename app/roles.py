@@ -86,3 +86,6 @@ for _name, _perms in FAB_ROLES.items():
 # Background jobs (views/jobs.py, 我的任务): whoever can start one (batch print, import, export) follows it.
 for _name in (REVIEWER, INSTITUTION_ADMIN, OPERATOR):
     FAB_ROLES[_name] += [["JobView$", "can_.*"], ["Jobs", "menu_access"]]
+
+# The open API's console (views/api_console.py): the institution administrator's clients and webhooks.
+FAB_ROLES[INSTITUTION_ADMIN] += [["ApiConsoleView$", "can_.*"], ["ApiConsole", "menu_access"]]

@@ -38,3 +38,4 @@ def register(appbuilder):
     accounts.register(appbuilder)
     from . import rules_console; rules_console.register(appbuilder)  # noqa: E702  (configurator console, service guide)
     from . import jobs; jobs.register(appbuilder)  # noqa: E702  (我的任务: background jobs)
+    from . import api_console; api_console.register(appbuilder)  # noqa: E702  (接口管理: the open API's clients and webhooks)

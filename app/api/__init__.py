@@ -129,8 +129,9 @@ def docs():
 
 
 def init_app(app):
-    from . import webhooks
+    from . import cli, webhooks
     webhooks.install(app)
+    cli.register(app)
     csrf.exempt(bp)  # bearer tokens and HMAC signatures only, never cookies: no cross-site request can carry them
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)

@@ -50,6 +50,8 @@ class Verifier:
         self.lock = threading.Lock()
 
     def verify(self, header, body: bytes, now=None):
+        """The event when the signature is good, fresh and not seen before; remember() it once handled
+        (a delivery answered with an error is sent again with the same signature when the same second)."""
         now = time.time() if now is None else now
         parts = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
         t, v1 = parts.get("t", ""), parts.get("v1", "")
@@ -65,8 +67,12 @@ class Verifier:
                 del self.seen[old]
             if (t, v1) in self.seen:
                 raise SignatureRefused("replayed signature")
-            self.seen[(t, v1)] = now
         return json.loads(body)
+
+    def remember(self, header, now=None):
+        parts = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
+        with self.lock:
+            self.seen[(parts.get("t"), parts.get("v1"))] = time.time() if now is None else now
 
 
 class Receiver:
@@ -85,6 +91,7 @@ class Receiver:
                     self._answer(400, {"error": str(exc)})
                     return
                 receiver.events.put(event)
+                receiver.verifier.remember(self.headers.get("Registry-Signature"))
                 self._answer(200, {"received": event.get("id")})
 
             def _answer(self, status, body):

@@ -223,3 +223,39 @@ def test_refused_create_keeps_nothing_and_names_the_fields(app, client, bank_a, 
 def test_the_signing_key_is_derived_from_the_secret(app):
     from app.api.auth import signing_key
     assert signing_key("rs_x") == hmac.new(b"rs_x", b"registry-api-signing-v1", hashlib.sha256).hexdigest()
+
+
+def test_each_client_has_its_own_request_budget(app, client):
+    a_id, a_secret = new_client(app, "bank_a")
+    b_id, b_secret = new_client(app, "bank_b")
+    a, b = token(client, a_id, a_secret), token(client, b_id, b_secret)
+    before = app.config["REGISTRY_RATELIMIT_ENABLED"], app.config["API_RATE_LIMIT"]
+    app.config["REGISTRY_RATELIMIT_ENABLED"], app.config["API_RATE_LIMIT"] = True, "3 per minute"
+    try:
+        answers = [client.get("/api/v1/businesses", headers=bearer(a)).status_code for _ in range(4)]
+        assert answers == [200, 200, 200, 429]
+        refused = client.get("/api/v1/businesses", headers=bearer(a))
+        assert refused.mimetype == "application/problem+json" and int(refused.headers["Retry-After"]) >= 1
+        assert client.get("/api/v1/businesses", headers=bearer(b)).status_code == 200   # another client's budget
+    finally:
+        app.config["REGISTRY_RATELIMIT_ENABLED"], app.config["API_RATE_LIMIT"] = before
+
+
+def test_sunset_header_once_a_retirement_is_announced(app, client):
+    app.config["API_V1_SUNSET"] = "Wed, 01 Dec 2027 00:00:00 GMT"
+    try:
+        r = client.get("/api/v1/openapi.json")
+        assert r.headers["Sunset"] == "Wed, 01 Dec 2027 00:00:00 GMT" and r.headers["Deprecation"] == "true"
+    finally:
+        app.config["API_V1_SUNSET"] = ""
+    assert "Sunset" not in client.get("/api/v1/openapi.json").headers
+
+
+def test_unknown_paths_and_methods_under_the_api_are_problems(client):
+    r = client.get("/api/v1/nothing/here", headers={"Accept-Language": "en"})
+    assert r.status_code == 404 and r.mimetype == "application/problem+json" and r.get_json()["title"] == "Not found"
+    r = client.get("/api/v1/cases/99999999999999999999999")
+    assert r.status_code == 404 and r.get_json()["title"] == "未找到" and "Set-Cookie" not in r.headers
+    r = client.delete("/api/v1/cases")
+    assert r.status_code == 405 and r.mimetype == "application/problem+json" and "GET" in r.headers["Allow"]
+    assert client.get("/no-such-page").mimetype == "text/html"   # the rest of the site keeps its pages

@@ -22,7 +22,7 @@ from .problems import Problem
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 docs_bp = Blueprint("api_docs", __name__)
-OPEN = {"api_v1.openapi_json", "api_v1.token", "api_v1.not_found"}
+OPEN = {"api_v1.openapi_json", "api_v1.token"}
 
 
 def _language():
@@ -117,15 +117,29 @@ def _oauth_error(status, code, message):
 resources.register(bp)
 
 
-@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def not_found(rest):
-    return problems.response(404)
-
-
 @docs_bp.get("/api/docs")
 def docs():
     """The human docs: a page of ours rendering the OpenAPI document (app/static/api/docs.js), no CDN."""
     return render_template("api/docs.html")
+
+
+def _routing_errors(app):
+    """A path under /api/v1 that no route matches (or not with this method) is answered as a problem too:
+    routing fails before any blueprint is chosen, so the app's own handlers are wrapped."""
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+    for exc_class in (NotFound, MethodNotAllowed):
+        spec = app.error_handler_spec.get(None, {})
+        previous = spec.get(exc_class.code, {}).get(exc_class) or spec.get(None, {}).get(HTTPException)
+
+        def handler(exc, previous=previous):
+            if request.path == "/api/v1" or request.path.startswith("/api/v1/"):
+                g.api_lang = _language()
+                resp = problems.response(exc.code)
+                if exc.code == 405 and exc.valid_methods:
+                    resp.headers["Allow"] = ", ".join(exc.valid_methods)
+                return resp
+            return previous(exc) if previous is not None else exc
+        app.register_error_handler(exc_class, handler)
 
 
 def init_app(app):
@@ -135,3 +149,4 @@ def init_app(app):
     csrf.exempt(bp)  # bearer tokens and HMAC signatures only, never cookies: no cross-site request can carry them
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
+    _routing_errors(app)

@@ -259,3 +259,13 @@ def test_unknown_paths_and_methods_under_the_api_are_problems(client):
     r = client.delete("/api/v1/cases")
     assert r.status_code == 405 and r.mimetype == "application/problem+json" and "GET" in r.headers["Allow"]
     assert client.get("/no-such-page").mimetype == "text/html"   # the rest of the site keeps its pages
+
+
+def test_the_audit_log_keeps_no_secret_hash_or_key(app, db):
+    from models.api import ApiClient
+    cid, _secret = new_client(app, "bank_a", name="审计检查")
+    row = db.session.scalar(select(ApiClient).where(ApiClient.client_id == cid))
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.object_type == "ApiClient", AuditLog.action == "insert",
+                                                     AuditLog.object_id == str(row.id)))
+    assert entry.after["client_id"] == cid and entry.after["secret_hash"] == "***"
+    assert entry.after["signing_key_sealed"] == "***"

@@ -269,3 +269,14 @@ def test_the_audit_log_keeps_no_secret_hash_or_key(app, db):
                                                      AuditLog.object_id == str(row.id)))
     assert entry.after["client_id"] == cid and entry.after["secret_hash"] == "***"
     assert entry.after["signing_key_sealed"] == "***"
+
+
+def test_the_demo_commands_create_a_client_and_an_endpoint(app, client):
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["api-client", "create", "bank_a", "--name", "演示系统"])
+    assert made.exit_code == 0, made.output
+    values = dict(line.split("=", 1) for line in made.output.split())
+    assert token(client, values["client_id"], values["client_secret"])
+    hook = runner.invoke(args=["api-webhook", "create", "bank_a", "http://127.0.0.1:9/webhooks"])
+    assert hook.exit_code == 0 and "webhook_secret=whsec_" in hook.output
+    assert runner.invoke(args=["webhooks-retry"]).output.strip() == "0 delivery(ies) queued"

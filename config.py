@@ -179,3 +179,5 @@ API_V1_SUNSET = env("API_V1_SUNSET", "")
 WEBHOOK_MAX_ATTEMPTS = env("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_BACKOFF_SECONDS = env("WEBHOOK_BACKOFF_SECONDS", 10)
 WEBHOOK_TIMEOUT_SECONDS = env("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Webhook URLs on loopback or private networks (SSRF): refused unless allowed; the demo and tests allow them.
+WEBHOOK_ALLOW_PRIVATE = env("WEBHOOK_ALLOW_PRIVATE", DEMO)

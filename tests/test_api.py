@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from examples.bank_client import tiny_pdf
 from models import AuditLog, Case
+from tests import factories
 from tests.api_helpers import bearer, free_owned_unit, new_client, posting, token
 
 
@@ -280,3 +281,16 @@ def test_the_demo_commands_create_a_client_and_an_endpoint(app, client):
     hook = runner.invoke(args=["api-webhook", "create", "bank_a", "http://127.0.0.1:9/webhooks"])
     assert hook.exit_code == 0 and "webhook_secret=whsec_" in hook.output
     assert runner.invoke(args=["webhooks-retry"]).output.strip() == "0 delivery(ies) queued"
+
+
+def test_a_webhook_to_the_registry_own_network_is_refused(app, db):
+    from app.api import clients
+    bank, admin = factories.institution(db, "bank_a"), factories.user(db, "bank_a_admin")
+    before = {k: app.config[k] for k in ("TESTING", "WEBHOOK_ALLOW_PRIVATE")}
+    app.config.update(TESTING=False, WEBHOOK_ALLOW_PRIVATE=False)
+    try:
+        for url in ("http://127.0.0.1:5432/", "http://10.1.2.3/hook", "http://169.254.169.254/latest/meta-data"):
+            with pytest.raises(clients.ClientError):
+                clients.create_endpoint(bank.id, url, ["fee.due"], admin.id)
+    finally:
+        app.config.update(before)

@@ -57,6 +57,10 @@ def create_endpoint(institution_id, url, events, created_by) -> tuple[WebhookEnd
     url = (url or "").strip()
     if not url.startswith(("https://", "http://")) or len(url) > 500:
         raise ClientError(_("The endpoint URL must start with https:// (or http:// on a private network)"))
+    try:
+        webhooks.check_url(url)
+    except webhooks.Unreachable as exc:
+        raise ClientError(str(exc)) from None
     chosen = [e for e in events if e in webhooks.EVENTS]
     if not chosen:
         raise ClientError(_("Choose at least one event"))

@@ -54,6 +54,31 @@ EVENTS = {
 SIGNATURE_HEADER = "Registry-Signature"
 
 
+class Unreachable(ValueError):
+    """An endpoint URL we will not call; str() is the message."""
+
+
+def check_url(url):
+    """Refuse a URL whose host is (or resolves to) a loopback, private, link-local or reserved address
+    unless WEBHOOK_ALLOW_PRIVATE: a webhook must not become a way to reach the registry's own network."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Unreachable(str(_l("The endpoint URL must start with https:// (or http:// on a private network)")))
+    if current_app.config.get("WEBHOOK_ALLOW_PRIVATE") or current_app.config.get("TESTING"):
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except (socket.gaierror, UnicodeError):
+        raise Unreachable(str(_l("The endpoint's host name cannot be resolved"))) from None
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            raise Unreachable(str(_l("The endpoint's address is on a private network; webhooks go to public addresses")))
+
+
 def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
@@ -189,12 +214,13 @@ def attempt(delivery):
     delivery.attempts += 1
     status, answer, error = None, "", None
     try:
+        check_url(ep.url)   # again at each attempt: the name may resolve elsewhere now
         req = urllib.request.Request(ep.url, data=body, headers=headers, method="POST")
         with urllib.request.urlopen(req, timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"]) as resp:
             status, answer = resp.status, resp.read(2000)
     except urllib.error.HTTPError as exc:
         status, answer = exc.code, exc.read(2000)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError) as exc:   # Unreachable is a ValueError
         error = str(getattr(exc, "reason", exc))[:500]
     delivery.response_status, delivery.error = status, error
     delivery.response_body = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer

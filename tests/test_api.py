@@ -294,3 +294,16 @@ def test_a_webhook_to_the_registry_own_network_is_refused(app, db):
                 clients.create_endpoint(bank.id, url, ["fee.due"], admin.id)
     finally:
         app.config.update(before)
+
+
+def test_guessing_secrets_at_the_token_endpoint_is_limited_per_address(app, client):
+    before = app.config["REGISTRY_RATELIMIT_ENABLED"], app.config["REGISTRY_RATELIMIT_LOGIN"]
+    app.config["REGISTRY_RATELIMIT_ENABLED"], app.config["REGISTRY_RATELIMIT_LOGIN"] = True, "2 per minute"
+    try:
+        guesses = [client.post("/api/v1/oauth/token", data={"grant_type": "client_credentials", "client_id": "rc_x",
+                                                           "client_secret": f"guess{i}"},
+                               environ_base={"REMOTE_ADDR": "198.51.100.7"}) for i in range(3)]
+        assert [g.status_code for g in guesses] == [401, 401, 429]
+        assert guesses[2].mimetype == "application/problem+json" and int(guesses[2].headers["Retry-After"]) >= 1
+    finally:
+        app.config["REGISTRY_RATELIMIT_ENABLED"], app.config["REGISTRY_RATELIMIT_LOGIN"] = before

@@ -44,6 +44,11 @@ def _authenticate():
 
 @bp.after_request
 def _headers(response):
+    if response.status_code == 429 and response.mimetype != "application/problem+json":
+        # the limiter's own answer (the token endpoint's per-IP limit, app/limits.py), in the API's shape
+        wait = response.headers.get("Retry-After", "60")
+        message = (response.get_json(silent=True) or {}).get("message")
+        response = problems.response(429, message, headers={"Retry-After": wait})
     response.headers["Content-Language"] = g.get("api_lang", "zh")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Accept-Language, Authorization"
@@ -64,6 +69,11 @@ def _problem(exc):
 @bp.errorhandler(HTTPException)
 def _http(exc):
     db.session.rollback()
+    if exc.code == 429:   # the per-IP limit of the token endpoint (app/limits.py)
+        from app.limits import seconds_to_wait
+        wait = seconds_to_wait()
+        return problems.response(429, _("Too many requests: please try again in %(n)d seconds.", n=wait),
+                                 headers={"Retry-After": str(wait)})
     return problems.response(exc.code or 500)
 
 

@@ -129,7 +129,15 @@ def _events_of(session):
     return out
 
 
+_installed = []
+
+
 def install(app):
+    """The session hooks, once per process (they are global to SQLAlchemy's Session, whatever the app)."""
+    if _installed:
+        return
+    _installed.append(True)
+
     @sa_event.listens_for(Session, "before_flush")
     def _record_events(session, flush_context, instances):
         found = _events_of(session)

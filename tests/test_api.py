@@ -307,3 +307,12 @@ def test_guessing_secrets_at_the_token_endpoint_is_limited_per_address(app, clie
         assert guesses[2].mimetype == "application/problem+json" and int(guesses[2].headers["Retry-After"]) >= 1
     finally:
         app.config["REGISTRY_RATELIMIT_ENABLED"], app.config["REGISTRY_RATELIMIT_LOGIN"] = before
+
+
+def test_a_multipart_part_without_a_name_is_no_server_error(app, client, bank_a):
+    case = _create(client, app, bank_a["token"])
+    body = (b"--XyZ\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n"
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"material\"\r\n\r\nidentity\r\n--XyZ--\r\n")
+    r = client.post(f"/api/v1/cases/{case['id']}/materials", data=body, headers=posting(bank_a["token"]),
+                    content_type="multipart/form-data; boundary=XyZ")
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "file"

@@ -26,9 +26,9 @@ _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 def fingerprint() -> str:
     h = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     if request.mimetype == "multipart/form-data":
-        for name in sorted(request.form):
+        for name in sorted(request.form, key=str):
             h.update(f"f:{name}={request.form.getlist(name)}\n".encode())
-        for name in sorted(request.files):
+        for name in sorted(request.files, key=str):
             for f in request.files.getlist(name):
                 h.update(f"file:{name}:{f.filename}:".encode() + hashlib.sha256(f.read()).digest())
                 f.seek(0)

@@ -193,3 +193,19 @@ REGISTRY_PASSWORD_MIN_CLASSES = env("PASSWORD_MIN_CLASSES", 0)   # of lower, upp
 REGISTRY_LOGIN_CAPTCHA_AFTER = env("LOGIN_CAPTCHA_AFTER", 3)     # failed sign-ins (account or IP); 0: never
 REGISTRY_STAFF_IP_ALLOW = env("STAFF_IP_ALLOW", "")  # CIDRs, comma-separated: registry staff only from these
 REGISTRY_STAFF_IP_DENY = env("STAFF_IP_DENY", "")    # CIDRs, comma-separated: registry staff never from these
+# The open API (/api/v1, app/api): bearer tokens live this long; HMAC signatures and webhook signatures
+# are accepted within this many seconds of the clock; a rotated secret keeps working this long; each
+# client's request budget; an Idempotency-Key's first answer is kept this long.
+API_TOKEN_SECONDS = env("API_TOKEN_SECONDS", 900)
+API_SIGNATURE_WINDOW_SECONDS = env("API_SIGNATURE_WINDOW_SECONDS", 300)
+API_ROTATION_OVERLAP_HOURS = env("API_ROTATION_OVERLAP_HOURS", 24)
+API_RATE_LIMIT = env("API_RATE_LIMIT", "120 per minute;5000 per hour")
+API_IDEMPOTENCY_HOURS = env("API_IDEMPOTENCY_HOURS", 24)
+# A version's retirement date (HTTP date) once announced: every answer of /api/v1 then carries Sunset.
+API_V1_SUNSET = env("API_V1_SUNSET", "")
+# Webhook deliveries: attempts, the first retry's delay (doubled each time: 10 s, 20 s, 40 s ...), timeout.
+WEBHOOK_MAX_ATTEMPTS = env("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_BACKOFF_SECONDS = env("WEBHOOK_BACKOFF_SECONDS", 10)
+WEBHOOK_TIMEOUT_SECONDS = env("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Webhook URLs on loopback or private networks (SSRF): refused unless allowed; the demo and tests allow them.
+WEBHOOK_ALLOW_PRIVATE = env("WEBHOOK_ALLOW_PRIVATE", DEMO)

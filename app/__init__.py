@@ -67,6 +67,8 @@ def create_app(test_config=None):
         appbuilder.init_app(app, db.session)
         import views
         views.register(appbuilder)
+        from app import api
+        api.init_app(app)  # the open API /api/v1 (issue 15): its own blueprint, events and webhooks
         from app import limits
         limits.init_app(app)  # request limits on the routes views.register() mounted
         from app import rulebook

@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 from models import AuditLog
 from models.base import Audited
 
-_SECRET_COLUMNS = {"password", "session_nonce", "code_hash", "pem"}
+_SECRET_COLUMNS = {"password", "session_nonce", "code_hash", "pem",
+                   # the open API's client secrets and signing keys (models/api.py)
+                   "secret_hash", "signing_key_sealed", "previous_secret_hash", "previous_signing_key_sealed",
+                   "secret_sealed"}
 
 
 def _plain(value):

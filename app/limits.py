@@ -94,6 +94,7 @@ RULES = {
     "DeskBatchView.import_rows": [("UPLOAD", _always)],
     "DeskBatchView.extract": [("UPLOAD", _always)],
     "OperatorView.bind_ca": [("UPLOAD", _posting)],
+    "api_v1.token": [("LOGIN", _posting)],  # the open API's client credentials are guessed like passwords
 }
 
 

@@ -96,3 +96,6 @@ FAB_ROLES[CONFIGURATOR] += [["DictionaryConsoleView$", "can_.*"], ["Dictionary",
 FAB_ROLES[PUBLIC].append(["MyCertificates", "menu_access"])
 FAB_ROLES[REVIEWER] += [["ArchiveAuthorityView$|OfflinePaymentView$", "can_.*"],
                         ["ArchiveAuthority|OfflinePayment", "menu_access"]]
+
+# The open API's console (views/api_console.py): the institution administrator's clients and webhooks.
+FAB_ROLES[INSTITUTION_ADMIN] += [["ApiConsoleView$", "can_.*"], ["ApiConsole", "menu_access"]]

@@ -49,3 +49,4 @@ def register(appbuilder):
     case_steps.register(appbuilder)
     convertible.register(appbuilder)
     kiosk.register(appbuilder)
+    from . import api_console; api_console.register(appbuilder)  # noqa: E702  (接口管理: the open API's clients and webhooks)

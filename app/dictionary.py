@@ -17,6 +17,10 @@ ENUMERATIONS = {
     "right_status": vocab.RIGHT_STATUS, "mortgage_status": vocab.MORTGAGE_STATUS,
     "pre_notice_status": vocab.PRE_NOTICE_STATUS,
 }
+# 登录日志, 在线用户, 数据权限 (the sessions area).
+ENUMERATIONS.update({"login_result": vocab.LOGIN_RESULT, "login_reason": vocab.LOGIN_REASON,
+                     "login_method": vocab.LOGIN_METHOD, "session_end": vocab.SESSION_END,
+                     "data_scope": vocab.DATA_SCOPE})
 
 
 def _locale():

@@ -86,3 +86,7 @@ for _name, _perms in FAB_ROLES.items():
 # Background jobs (views/jobs.py, 我的任务): whoever can start one (batch print, import, export) follows it.
 for _name in (REVIEWER, INSTITUTION_ADMIN, OPERATOR):
     FAB_ROLES[_name] += [["JobView$", "can_.*"], ["Jobs", "menu_access"]]
+
+# 部门管理 (views/access.py): an institution administrator keeps the institution's department tree.
+# 登录日志 and 在线用户 are the Admin's only (the Admin holds every permission).
+FAB_ROLES[INSTITUTION_ADMIN] += [["DepartmentView$", WRITE], ["Departments", "menu_access"]]

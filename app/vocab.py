@@ -38,3 +38,30 @@ def code_select(label, name):
 
 def code_formatter(name):
     return lambda value: "" if value in (None, "") else rulebook.label(name, value)
+
+
+# 登录日志, 在线用户 and 数据权限 (app/login_log.py, app/sessions.py, app/departments.py).
+LOGIN_RESULT = {"success": _l("Succeeded"), "failure": _l("Failed")}
+LOGIN_REASON = {
+    "ok": _l("Signed in"),
+    "known_place": _l("Signed in despite the lock (from a known place)"),
+    "wrong_password": _l("Wrong password"),
+    "wrong_password_locked": _l("Wrong password, account locked"),
+    "no_account": _l("No such account"),
+    "locked": _l("Account locked"),
+    "delayed": _l("Too many failures: asked to wait"),
+    "inactive": _l("Account not active"),
+    "departed": _l("Operator has left the institution"),
+    "institution": _l("Institution not approved"),
+    "ca_required": _l("CA certificate required"),
+    "certificate": _l("Certificate check failed"),
+    "ldap": _l("Directory sign-in failed"),
+    "incomplete": _l("Account or password not entered"),
+    "captcha": _l("Wrong captcha"),
+    "not_offered": _l("Sign-in method not offered"),
+}
+LOGIN_METHOD = {"password": _l("Account and password"), "ca": _l("CA certificate"), "ldap": _l("Directory (LDAP)"),
+                "api": _l("JSON login")}
+SESSION_END = {"logout": _l("Signed out"), "forced": _l("Signed out by the administrator")}
+DATA_SCOPE = {"institution": _l("All of the institution"), "subtree": _l("My department and below"),
+              "department": _l("My department"), "own": _l("Only mine")}

@@ -1,4 +1,5 @@
 """All models, imported so that Alembic and the app see one complete metadata (FAB's Model.metadata)."""
+from .access import Department, LoginLog, UserSession  # noqa: F401
 from .appointment import Appointment, AppointmentSlot  # noqa: F401
 from .audit import AuditLog  # noqa: F401
 from .ca_nonce import CaLoginNonce  # noqa: F401
@@ -18,4 +19,4 @@ from .rulebook import RuleBlob, RuleVersion  # noqa: F401
 from .tax import TaxAssessment  # noqa: F401
 
 SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,
-                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job)
+                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job, Department)

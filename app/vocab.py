@@ -43,7 +43,7 @@ def code_formatter(name):
 # 登录日志, 在线用户 and 数据权限 (app/login_log.py, app/sessions.py, app/departments.py).
 LOGIN_RESULT = {"success": _l("Succeeded"), "failure": _l("Failed")}
 LOGIN_REASON = {
-    "ok": _l("Signed in"),
+    "ok": _l("Succeeded"),
     "known_place": _l("Signed in despite the lock (from a known place)"),
     "wrong_password": _l("Wrong password"),
     "wrong_password_locked": _l("Wrong password, account locked"),

@@ -132,17 +132,19 @@ class OnlineUserView(RegistryModelView):
 
 def force_logout(rows):
     """End these sessions (their next request goes to the login page), audited, one flash."""
-    rows = [r for r in rows if r.ended_at is None]
+    own = sessions.current_token_hash()
+    if any(r.token_hash == own for r in rows):
+        flash(_("Your own session is not signed out here: use Sign out"), "warning")
+    rows = [r for r in rows if r.ended_at is None and r.token_hash != own]
+    if not rows:
+        return
     now = utcnow()
     for row in rows:
         row.ended_at, row.end_reason = now, "forced"
         audit.record(db.session, "force_logout", "Operator", row.user_id, institution_id=row.institution_id,
                      summary=f"{row.user.username} ({row.ip or ''})")
     db.session.commit()
-    if rows:
-        flash(_("Signed out: %(names)s", names="、".join(r.user.username for r in rows)), "success")
-    else:
-        flash(_("The selected sessions had already ended"), "info")
+    flash(_("Signed out: %(names)s", names="、".join(r.user.username for r in rows)), "success")
 
 
 class DepartmentView(RegistryModelView):

@@ -125,3 +125,14 @@ def test_a_session_without_its_token_is_signed_out(app, client, db):
     with c.session_transaction() as sess:
         sess.pop(TOKEN_KEY)
     assert 'id="logout-form"' not in c.get("/").get_data(as_text=True)
+
+
+def test_the_admin_cannot_force_out_their_own_session(app, client, db):
+    from models import Operator
+    boss = admin(app)
+    me = db.session.scalar(select(Operator).where(Operator.username == "admin"))
+    own = open_rows(db, me)[-1]
+    page = boss.post(f"/onlineuserview/force/{own.id}", follow_redirects=True).get_data(as_text=True)
+    assert "不能在此强制下线自己的当前会话" in page and 'id="logout-form"' in page
+    db.session.expire_all()
+    assert db.session.get(UserSession, own.id).ended_at is None

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from models import LoginLog
-from tests.accounts_helpers import PASSWORD, audit_actions, forget_request_globals, new_account, reload
+from tests.accounts_helpers import PASSWORD, forget_request_globals, new_account, reload
 from tests.factories import institution
 
 AGENT = "Mozilla/5.0 (登录日志测试)"

@@ -4,18 +4,17 @@
 range, with 解锁 for accounts that are locked now. 在线用户 lists the sessions seen within the session
 lifetime (app/sessions.py), with 强制下线. Both unlock and forced logout are audited.
 """
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_appbuilder import action, expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import select, update
 from wtforms import SelectField
 
 from app import audit, departments, dictionary, sessions
 from app.auth import lockout
 from app.extensions import db
-from models import Department, LoginLog, Operator, UserSession
+from models import Department, LoginLog, UserSession
 from models.base import utcnow
 
 from .base import RegistryModelView

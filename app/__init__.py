@@ -56,6 +56,9 @@ def create_app(test_config=None):
         from app import audit, scope
         scope.install(app)
         audit.install(app)
+        from app import departments, sessions
+        sessions.install(app)  # a session ended by an administrator goes to the login page
+        departments.install(app)  # a new case keeps its filer's department (data scope)
         # The schema comes from migrations only; roles and permissions are synced once it exists.
         try:
             migrated = inspect(db.engine).has_table("ab_permission_view_role")

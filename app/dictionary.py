@@ -49,6 +49,9 @@ TYPE_NAMES = {
     "mortgage_status": ("抵押状态", "Mortgage statuses"), "pre_notice_status": ("预告状态", "Pre-notice statuses"),
     "role": ("角色", "Roles"), "audit_action": ("操作类型", "Audit actions"), "audit_object": ("操作对象", "Audit objects"),
     "check_severity": ("检查级别", "Check severities"), "field_type": ("字段类型", "Field types"),
+    "login_result": ("登录结果", "Sign-in results"), "login_reason": ("登录原因", "Sign-in reasons"),
+    "login_method": ("登录方式", "Sign-in methods"), "session_end": ("会话结束方式", "Session ends"),
+    "data_scope": ("数据权限", "Data scopes"),
 }
 
 # Colour tags an item may carry (Bootstrap label classes), shown beside its words where a page wants.

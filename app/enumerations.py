@@ -51,13 +51,41 @@ FIELD_TYPE = {"text": _l("Text"), "choice": _l("Choice"), "money": _l("Amount"),
               "boolean": _l("Yes / no"), "integer": _l("Whole number"), "id_number": _l("ID number")}
 CHECK_SEVERITY = {"critical": _l("blocks the case"), "warning": _l("warning only")}
 
+# 登录日志, 在线用户 and 数据权限 (app/login_log.py, app/sessions.py, app/departments.py).
+LOGIN_RESULT = {"success": _l("Succeeded"), "failure": _l("Failed")}
+LOGIN_REASON = {
+    "ok": _l("Succeeded"),
+    "known_place": _l("Signed in despite the lock (from a known place)"),
+    "wrong_password": _l("Wrong password"),
+    "wrong_password_locked": _l("Wrong password, account locked"),
+    "no_account": _l("No such account"),
+    "locked": _l("Account locked"),
+    "delayed": _l("Too many failures: asked to wait"),
+    "inactive": _l("Account not active"),
+    "departed": _l("Operator has left the institution"),
+    "institution": _l("Institution not approved"),
+    "ca_required": _l("CA certificate required"),
+    "certificate": _l("Certificate check failed"),
+    "ldap": _l("Directory sign-in failed"),
+    "incomplete": _l("Account or password not entered"),
+    "captcha": _l("Wrong captcha"),
+    "address": _l("Address not allowed for registry staff"),
+    "not_offered": _l("Sign-in method not offered"),
+}
+LOGIN_METHOD = {"password": _l("Account and password"), "ca": _l("CA certificate"), "ldap": _l("Directory (LDAP)"),
+                "api": _l("JSON login")}
+SESSION_END = {"logout": _l("Signed out"), "forced": _l("Signed out by the administrator")}
+DATA_SCOPE = {"institution": _l("All of the institution"), "subtree": _l("My department and below"),
+              "department": _l("My department"), "own": _l("Only mine")}
+
 # By dictionary type.
 ENUMERATIONS = {
     "institution_kind": INSTITUTION_KIND, "institution_status": INSTITUTION_STATUS,
     "operator_status": OPERATOR_STATUS, "party_kind": PARTY_KIND, "unit_use": UNIT_USE,
     "right_status": RIGHT_STATUS, "mortgage_status": MORTGAGE_STATUS, "pre_notice_status": PRE_NOTICE_STATUS,
     "role": ROLE, "audit_action": AUDIT_ACTION, "audit_object": AUDIT_OBJECT, "check_severity": CHECK_SEVERITY,
-    "field_type": FIELD_TYPE,
+    "field_type": FIELD_TYPE, "login_result": LOGIN_RESULT, "login_reason": LOGIN_REASON,
+    "login_method": LOGIN_METHOD, "session_end": SESSION_END, "data_scope": DATA_SCOPE,
 }
 
 

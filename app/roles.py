@@ -99,3 +99,7 @@ FAB_ROLES[REVIEWER] += [["ArchiveAuthorityView$|OfflinePaymentView$", "can_.*"],
 
 # The open API's console (views/api_console.py): the institution administrator's clients and webhooks.
 FAB_ROLES[INSTITUTION_ADMIN] += [["ApiConsoleView$", "can_.*"], ["ApiConsole", "menu_access"]]
+
+# 部门管理 (views/access.py): an institution administrator keeps the institution's department tree.
+# 登录日志 and 在线用户 are the Admin's only (the Admin holds every permission).
+FAB_ROLES[INSTITUTION_ADMIN] += [["DepartmentView$", WRITE], ["Departments", "menu_access"]]

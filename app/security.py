@@ -9,7 +9,7 @@ audit entry for every sign-in, failure, lockout and sign-out.
 import re
 import secrets
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import action, expose, has_access
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.manager import BaseSecurityManager
@@ -26,10 +26,10 @@ from sqlalchemy.orm import joinedload
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
-from app import audit, settings
+from app import audit, login_log, sessions, settings
 from app.auth import LoginRefused, lockout, passwords
 from app.vocab import OPERATOR_STATUS, formatter
-from models import Operator
+from models import Operator, UserSession
 from models.base import utcnow
 
 SESSION_NONCE_KEY = "_registry_nonce"
@@ -150,6 +150,9 @@ class ClosedSecurityApi(SecurityApi):
 
     @expose("/login", methods=["POST"])
     def login(self):
+        body = request.get_json(silent=True)
+        login_log.refused(body.get("username") if isinstance(body, dict) else "", "api",
+                          LoginRefused("not offered: sign in at /login/", reason="not_offered"), "not_offered")
         return self.response(404, message="not offered: sign in at /login/")
 
     @expose("/refresh", methods=["POST"])
@@ -219,6 +222,7 @@ class RegistrySecurityManager(SecurityManager):
         elif good and user is not None and lockout.known_source(user):
             audit.record(self.session, "login_despite_lock", "Operator", user.id, username=user.username,
                          institution_id=user.institution_id, summary=f"{method}: {_('known place')}")
+            g.login_reason = "known_place"  # the login log's reason (finish_login)
         else:
             audit.record(self.session, "login_refused_locked", "Operator", user.id if user else None,
                          username=(user.username if user else (username or ""))[:128],
@@ -239,26 +243,27 @@ class RegistrySecurityManager(SecurityManager):
                     audit.record(self.session, "lockout", "Operator", user.id, username=user.username,
                                  institution_id=user.institution_id, summary=str(user.locked_until))
             self.session.commit()
-            raise LoginRefused(lockout.failure_message(record))
+            reason = "no_account" if user is None else "wrong_password_locked" if locked else "wrong_password"
+            raise LoginRefused(lockout.failure_message(record), reason=reason)
         self.check_may_sign_in(user, method)
         return user
 
     def check_may_sign_in(self, user, method):
         """Accounts that exist and know their password may still not be allowed in."""
-        reason = None
+        reason = code = None
         if not user.is_active:
-            reason = _("This account is not active (an institution's account works once the registry approves it)")
+            reason, code = _("This account is not active (an institution's account works once the registry approves it)"), "inactive"
         elif user.status == "departed":
-            reason = _("This operator has left the institution and can no longer sign in")
+            reason, code = _("This operator has left the institution and can no longer sign in"), "departed"
         elif user.institution is not None and user.institution.status != "approved":
-            reason = _("Your institution is not approved (status: %(status)s)", status=user.institution.status)
+            reason, code = _("Your institution is not approved (status: %(status)s)", status=user.institution.status), "institution"
         elif settings.is_staff(user):  # 参数设置: registry staff only from allowed addresses
-            reason = settings.staff_address_refused(request.remote_addr)
+            reason, code = settings.staff_address_refused(request.remote_addr), "address"
         if reason:
             audit.record(self.session, "login_refused", "Operator", user.id, username=user.username,
                          institution_id=user.institution_id, summary=f"{method}: {reason}")
             self.session.commit()
-            raise LoginRefused(reason)
+            raise LoginRefused(reason, reason=code)
 
     def auth_user_db(self, username, password):
         """FAB's entry point (also used by its API login): our checks, None on any refusal."""
@@ -276,6 +281,8 @@ class RegistrySecurityManager(SecurityManager):
             user.session_nonce = secrets.token_hex(16)
         audit.record(self.session, "login", "Operator", user.id, username=user.username,
                      institution_id=user.institution_id, summary=method)
+        login_log.record(user.username, method, g.pop("login_reason", "ok"), user=user)
+        token = sessions.start(user, method)
         self.session.commit()
         locale = session.get("locale")
         session.clear()  # no state from before the sign-in survives (session fixation), but the language
@@ -283,6 +290,7 @@ class RegistrySecurityManager(SecurityManager):
             session["locale"] = locale
         session.permanent = True
         session[SESSION_NONCE_KEY] = user.session_nonce
+        session[sessions.TOKEN_KEY] = token
         login_user(user, remember=False)
 
     def rotate_session_nonce(self, user):
@@ -302,12 +310,26 @@ class RegistrySecurityManager(SecurityManager):
     def load_user(self, pk):
         # Every request loads the signed-in user: with roles and groups in the same statement (FAB's
         # permission checks read both), not three.
-        user = self.session.scalars(select(Operator).where(Operator.id == int(pk)).options(
-            joinedload(Operator.roles), joinedload(Operator.groups))).unique().first()
-        if not user or not user.is_active or user.status == "departed":
+        # The department (data scope, app/scope.py) and this session's row (app/sessions.py) come in the
+        # same statement too.
+        digest = sessions.current_token_hash()
+        if digest is None:
+            return None
+        row = self.session.execute(
+            select(Operator, UserSession.id, UserSession.ended_at, UserSession.end_reason, UserSession.last_seen_at)
+            .outerjoin(UserSession, (UserSession.user_id == Operator.id) & (UserSession.token_hash == digest))
+            .where(Operator.id == int(pk))
+            .options(joinedload(Operator.roles), joinedload(Operator.groups), joinedload(Operator.department))
+        ).unique().first()
+        if not row:
+            return None
+        user = row[0]
+        if not user.is_active or user.status == "departed":
             return None
         nonce = session.get(SESSION_NONCE_KEY)
         if not nonce or not user.session_nonce or not secrets.compare_digest(nonce, user.session_nonce):
+            return None
+        if not sessions.check(*row[1:]):
             return None
         return user
 
@@ -332,6 +354,7 @@ class RegistrySecurityManager(SecurityManager):
 
     def on_user_logout(self, user):
         self.rotate_session_nonce(user)
+        sessions.end()
         audit.record(self.session, "logout", "Operator", user.id, username=user.username,
                      institution_id=user.institution_id)
         self.session.commit()

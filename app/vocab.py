@@ -5,9 +5,10 @@ disabled items are not offered (but an edited record keeps the one it holds)."""
 from wtforms import SelectField
 
 from app import dictionary
-from app.enumerations import (AUDIT_ACTION, AUDIT_OBJECT, CHECK_SEVERITY, FIELD_TYPE, INSTITUTION_KIND,  # noqa: F401
-                              INSTITUTION_STATUS, MORTGAGE_STATUS, OPERATOR_STATUS, PARTY_KIND, PRE_NOTICE_STATUS,
-                              RIGHT_STATUS, ROLE, UNIT_USE, type_of)
+from app.enumerations import (AUDIT_ACTION, AUDIT_OBJECT, CHECK_SEVERITY, DATA_SCOPE, FIELD_TYPE,  # noqa: F401
+                              INSTITUTION_KIND, INSTITUTION_STATUS, LOGIN_METHOD, LOGIN_REASON, LOGIN_RESULT,
+                              MORTGAGE_STATUS, OPERATOR_STATUS, PARTY_KIND, PRE_NOTICE_STATUS, RIGHT_STATUS, ROLE,
+                              SESSION_END, UNIT_USE, type_of)
 
 
 def offered(name):

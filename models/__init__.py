@@ -1,6 +1,7 @@
 """All models, imported so that Alembic and the app see one complete metadata (FAB's Model.metadata)."""
 from .archive_query import ArchiveQuery  # noqa: F401
 from .api import ApiClient, ApiEvent, IdempotentRequest, WebhookDelivery, WebhookEndpoint  # noqa: F401
+from .access import Department, LoginLog, UserSession  # noqa: F401
 from .appointment import Appointment, AppointmentSlot  # noqa: F401
 from .audit import AuditLog  # noqa: F401
 from .ca_nonce import CaLoginNonce  # noqa: F401
@@ -25,4 +26,4 @@ from .tax import TaxAssessment  # noqa: F401
 SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,
                  Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job,
                  ArchiveQuery, CaseDeclaration, UtilityTransfer, KioskCode, ApiClient, ApiEvent,
-                 WebhookEndpoint, WebhookDelivery)
+                 WebhookEndpoint, WebhookDelivery, Department)

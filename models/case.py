@@ -45,6 +45,9 @@ class Case(Audited, InstitutionOwned, Timestamps, Model):
     deadline: Mapped[Optional[dt.date]] = mapped_column()
     finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # The filer's department when the case was created (app/departments.py); None: institution-wide,
+    # seen only by operators whose data scope is the whole institution (cases from before departments).
+    department_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
     institution = relationship(Institution, lazy="joined")
     applicant = relationship(Operator, foreign_keys=[applicant_id], lazy="joined")
     executor = relationship(Operator, foreign_keys=[executor_id])

@@ -54,7 +54,12 @@ class Operator(User):
     font_size: Mapped[Optional[str]] = mapped_column(String(8))
     locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     session_nonce: Mapped[Optional[str]] = mapped_column(String(32))
+    # 数据权限 (app/scope.py): the operator's department and which of the institution's cases they see:
+    # institution (all, the default), subtree (my department and below), department, own (only mine).
+    department_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    data_scope: Mapped[Optional[str]] = mapped_column(String(16), default="institution")
     institution = relationship(Institution, foreign_keys=[institution_id], lazy="joined")
+    department = relationship("Department", primaryjoin="foreign(Operator.department_id) == Department.id")
 
     # A person's name is one field, written as it is (陈晓东, surname first, no space). FAB's User has
     # first_name and last_name (both NOT NULL): the whole 姓名 lives in first_name, last_name stays empty,

@@ -35,6 +35,7 @@ def register(appbuilder):
     add(InstitutionView, "Institutions", label=_l("Institution information"), icon="fa-bank", category=SYSTEM, category_label=_l("System management"))
     add(OperatorView, "Operators", label=_l("Operator management"), icon="fa-user", category=SYSTEM)
     add(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history", category=SYSTEM)
+    from . import access; access.register(appbuilder, SYSTEM)  # noqa: E702  (登录日志, 在线用户, 部门管理)
     system.register_outbox(appbuilder, SYSTEM)  # sandbox only
     from . import desk; desk.register(appbuilder)  # noqa: E702  (desk, office, review, workbench)
     proofs.register(appbuilder)  # issued certificates and proofs (业务办公 → 证书/证明)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import audit, roles
+from app import audit, login_log, roles
 from app.auth import LoginRefused, ca, ldap_auth, lockout, login_captcha
 from app.auth.forms import (CaLoginForm, ChangePasswordForm, FontSizeForm, ForgotPasswordForm,
                             InstitutionRegistrationForm, MyInfoForm, PasswordLoginForm, PublicRegistrationForm)
@@ -62,7 +62,10 @@ class LoginView(AuthDBView):
                                     driver_url=current_app.config.get("REGISTRY_CA_DRIVER_URL")
                                     or url_for("AccountsView.ca_driver"))
 
-    def _refused(self, exc, method):
+    def _refused(self, exc, method, reason=None):
+        # One login-log row per refused attempt (app/login_log.py); the method's own reason by default.
+        login_log.refused(request.form.get("username"), method, exc,
+                          reason or {"password": "wrong_password", "ca": "certificate", "ldap": "ldap"}[method])
         flash(str(exc), "danger")
         login_captcha.after_failure(request.form.get("username"))
         return redirect(url_for("LoginView.login", method=method, next=request.args.get("next") or None))
@@ -72,7 +75,7 @@ class LoginView(AuthDBView):
         try:
             login_captcha.check(form.username.data, form.captcha.data)
         except LoginRefused as exc:
-            return self._refused(exc, method)
+            return self._refused(exc, method, "captcha")
         return None
 
     def _signed_in(self, user, method):
@@ -86,13 +89,15 @@ class LoginView(AuthDBView):
         form = PasswordLoginForm()
         if request.method == "POST":
             if not form.validate_on_submit():
+                login_log.refused(form.username.data, "password", "", "incomplete")
                 return self._render(form=form)
             if refused := self._captcha_refused(form, "password"):
                 return refused
             try:
                 user = _sm().password_login(form.username.data, form.password.data)
                 if user.institution is not None and user.institution.ca_required:
-                    raise LoginRefused(_("Your institution requires signing in with the CA certificate"))
+                    raise LoginRefused(_("Your institution requires signing in with the CA certificate"),
+                                       reason="ca_required")
             except LoginRefused as exc:
                 return self._refused(exc, "password")
             return self._signed_in(user, "password")
@@ -113,7 +118,8 @@ class LoginView(AuthDBView):
         """CA证书+密码: the password, then the bound certificate, then the signature over our nonce."""
         form = CaLoginForm()
         if not form.validate_on_submit():
-            return self._refused(_("Enter the account and password, choose the key and sign again"), "ca")
+            return self._refused(_("Enter the account and password, choose the key and sign again"), "ca",
+                                 "incomplete")
         if refused := self._captcha_refused(form, "ca"):
             return refused
         try:
@@ -142,7 +148,7 @@ class LoginView(AuthDBView):
     def login_ldap(self):
         form = PasswordLoginForm()
         if not form.validate_on_submit():
-            return self._refused(_("Enter the account and password"), "ldap")
+            return self._refused(_("Enter the account and password"), "ldap", "incomplete")
         if refused := self._captcha_refused(form, "ldap"):
             return refused
         try:

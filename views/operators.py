@@ -10,8 +10,9 @@ from flask_appbuilder import action, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from wtforms import SelectField
 
-from app import audit, roles, rulebook, validators
+from app import audit, dictionary, roles, rulebook, validators
 from app.auth import LoginRefused, ca
 from app.auth.forms import BindCertificateForm, LookupForm, TransferForm
 from app.extensions import appbuilder, db
@@ -46,9 +47,11 @@ class OperatorView(RegistryModelView):
     show_template = "accounts/operator_show.html"
     list_columns = ["username", "first_name", "phone", "institution", "status", "active"]
     search_columns = ["username", "first_name", "phone", "status", "active"]
-    show_columns = ["username", "first_name", "email", "phone", "id_number", "institution", "status",
-                    "active", "last_login", "login_count"]
-    edit_columns = ["first_name", "email", "phone", "id_number"]
+    show_columns = ["username", "first_name", "email", "phone", "id_number", "institution", "department",
+                    "data_scope", "status", "active", "last_login", "login_count"]
+    edit_columns = ["first_name", "email", "phone", "id_number", "department", "data_scope"]
+    # 数据权限 (app/departments.py): which of the institution's cases the operator sees.
+    edit_form_extra_fields = {"data_scope": SelectField(_l("Data scope"), choices=lambda: dictionary.choices("data_scope"))}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     # the row's delete button removes the operator from the institution (the account stays): it says so
     delete_words = (_l("Remove from the institution"), _l("Remove this operator from the institution?"))
@@ -56,7 +59,8 @@ class OperatorView(RegistryModelView):
                               "lookup": "add", "attach": "add", "bind_ca": "edit", "unbind_ca": "edit",
                               "depart": "edit", "remove": "delete", "unlock": "edit"}
     validators_columns = {"phone": [validators.wtforms("mobile")], "id_number": [validators.wtforms("id_card")]}
-    formatters_columns = {"status": formatter(OPERATOR_STATUS)}
+    formatters_columns = {"status": formatter(OPERATOR_STATUS),
+                          "data_scope": lambda v: dictionary.label("data_scope", v or "institution")}
 
     def post_update(self, item):
         _record("edit_operator", item)

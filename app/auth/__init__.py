@@ -5,4 +5,9 @@ The security manager (app/security.py) dispatches to these; views/accounts.py re
 
 
 class LoginRefused(Exception):
-    """A sign-in attempt was refused; str() is the user-facing message (already translated)."""
+    """A sign-in attempt was refused; str() is the user-facing message (already translated), reason
+    the code the login log records (app/login_log.py REASONS; None: the sign-in method's own)."""
+
+    def __init__(self, message, reason=None):
+        super().__init__(message)
+        self.reason = reason

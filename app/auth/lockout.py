@@ -74,8 +74,8 @@ def check_not_locked(record) -> None:
         return
     if record.locked_until > utcnow():
         if (record.fail_login_count or 0) >= _cfg("REGISTRY_LOCKOUT_FAILURES"):
-            raise LoginRefused(locked_message(record))
-        raise LoginRefused(wait_message(record))
+            raise LoginRefused(locked_message(record), reason="locked")
+        raise LoginRefused(wait_message(record), reason="delayed")
     if (record.fail_login_count or 0) >= _cfg("REGISTRY_LOCKOUT_FAILURES"):
         record.fail_login_count = 0
     record.locked_until = None

@@ -1,7 +1,7 @@
 """open API: clients, idempotent requests, events, webhook endpoints and deliveries
 
 Revision ID: a1b2c3d4e5f6
-Revises: 7d1e2a3b4c5f
+Revises: b3e1a7c5d9f2
 Create Date: 2026-12-02 03:10:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a1b2c3d4e5f6"
-down_revision = "7d1e2a3b4c5f"
+down_revision = 'b3e1a7c5d9f2'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 self-service printing codes (自助打证).
 
 Revision ID: b3e1a7c5d9f2
-Revises: 7d1e2a3b4c5f
+Revises: b7e3c1d9a2f4
 Create Date: 2026-12-02 03:10:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = 'b3e1a7c5d9f2'
-down_revision = '7d1e2a3b4c5f'
+down_revision = 'b7e3c1d9a2f4'
 branch_labels = None
 depends_on = None
 

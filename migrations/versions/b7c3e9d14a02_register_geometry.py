@@ -6,13 +6,13 @@
   the rights page of the certificate prints them.
 
 Revision ID: b7c3e9d14a02
-Revises: 7d1e2a3b4c5f
+Revises: e5c0a7b1d2f3
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "b7c3e9d14a02"
-down_revision = "7d1e2a3b4c5f"
+down_revision = 'e5c0a7b1d2f3'
 branch_labels = None
 depends_on = None
 

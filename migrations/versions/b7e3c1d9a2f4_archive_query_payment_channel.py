@@ -1,7 +1,7 @@
 """archive query records (查档: requester, purpose, basis); payment channel (线上/线下)
 
 Revision ID: b7e3c1d9a2f4
-Revises: 7d1e2a3b4c5f
+Revises: b7c3e9d14a02
 Create Date: 2026-12-02 03:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'b7e3c1d9a2f4'
-down_revision = '7d1e2a3b4c5f'
+down_revision = 'b7c3e9d14a02'
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d1c7a5e3b9f2"
-down_revision = "7d1e2a3b4c5f"
+down_revision = '7d1e2a3b4c5f'
 branch_labels = None
 depends_on = None
 

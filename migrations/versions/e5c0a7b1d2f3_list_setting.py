@@ -1,7 +1,7 @@
 """列设置: the columns each user chose to see in a list (models/list_setting.py)
 
 Revision ID: e5c0a7b1d2f3
-Revises: 7d1e2a3b4c5f
+Revises: d1c7a5e3b9f2
 Create Date: 2026-12-02 03:10:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e5c0a7b1d2f3"
-down_revision = "7d1e2a3b4c5f"
+down_revision = 'd1c7a5e3b9f2'
 branch_labels = None
 depends_on = None
 

@@ -193,6 +193,7 @@ REGISTRY_PASSWORD_MIN_CLASSES = env("PASSWORD_MIN_CLASSES", 0)   # of lower, upp
 REGISTRY_LOGIN_CAPTCHA_AFTER = env("LOGIN_CAPTCHA_AFTER", 3)     # failed sign-ins (account or IP); 0: never
 REGISTRY_STAFF_IP_ALLOW = env("STAFF_IP_ALLOW", "")  # CIDRs, comma-separated: registry staff only from these
 REGISTRY_STAFF_IP_DENY = env("STAFF_IP_DENY", "")    # CIDRs, comma-separated: registry staff never from these
+SETTINGS_CACHE_SECONDS = env("SETTINGS_CACHE_SECONDS", 5)  # how soon another instance sees a 参数设置 change
 # The open API (/api/v1, app/api): bearer tokens live this long; HMAC signatures and webhook signatures
 # are accepted within this many seconds of the clock; a rotated secret keeps working this long; each
 # client's request budget; an Idempotency-Key's first answer is kept this long.

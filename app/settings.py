@@ -2,10 +2,13 @@
 restart. Each setting names the config.py key (REGISTRY_* environment variable) that is its default;
 a value saved in the console (models.Setting) overrides it until it is reset.
 
-Every read goes through get(name) or config(key): the saved values are read once per request (one
-small query into flask.g), so a change takes effect at the next request of every instance."""
+Every read goes through get(name) or config(key). The saved values are kept per process for
+SETTINGS_CACHE_SECONDS (5 s by default; a save or reset drops them at once on the instance that made
+it), so a change takes effect at the next request here and within seconds on every other instance,
+without a statement on every request."""
 import ipaddress
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Optional
@@ -83,16 +86,24 @@ class SettingError(ValueError):
 
 
 def _saved() -> dict:
-    """{name: value} saved in the console, read once per request (app context); {} before migration."""
+    """{name: value} saved in the console (kept per request, and per process for a few seconds); {}
+    before migration."""
     if not has_app_context():
         return {}
     saved = g.get(CACHE_KEY)
     if saved is None:
-        try:
-            with db.engine.connect() as conn:  # its own connection: a missing table must not spoil the request's
-                saved = {name: json.loads(value) for name, value in conn.execute(select(Setting.name, Setting.value))}
-        except SQLAlchemyError:
-            saved = {}
+        kept = current_app.extensions.get(CACHE_KEY)
+        if kept is not None and kept[0] > time.monotonic():
+            saved = kept[1]
+        else:
+            try:
+                with db.engine.connect() as conn:  # its own connection: a missing table must not spoil the request's
+                    saved = {name: json.loads(value)
+                             for name, value in conn.execute(select(Setting.name, Setting.value))}
+            except SQLAlchemyError:
+                saved = {}
+            current_app.extensions[CACHE_KEY] = (
+                time.monotonic() + current_app.config.get("SETTINGS_CACHE_SECONDS", 5), saved)
         setattr(g, CACHE_KEY, saved)
     return saved
 
@@ -197,6 +208,7 @@ def reset(name, username=None) -> bool:
 def forget() -> None:
     if has_app_context():
         g.pop(CACHE_KEY, None)
+        current_app.extensions.pop(CACHE_KEY, None)
 
 
 # --- what the settings decide ---------------------------------------------------------------------

@@ -44,7 +44,8 @@ def app():
                               "REGISTRY_RATELIMIT_ENABLED": False,
                               # Tests sign in after failures on purpose; the image code after failed sign-ins
                               # is turned on by its own tests (tests/test_settings.py), through 参数设置.
-                              "REGISTRY_LOGIN_CAPTCHA_AFTER": 0})
+                              "REGISTRY_LOGIN_CAPTCHA_AFTER": 0,
+                              "SETTINGS_CACHE_SECONDS": 0})  # tests write settings rows directly
     with application.app_context():
         upgrade()
     sync_security(application)

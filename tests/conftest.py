@@ -53,6 +53,8 @@ def app():
         demo.seed()
         from app import rulebook
         rulebook.all_businesses()  # the rules files imported as version 1 belong in the snapshot
+        from app import dictionary
+        dictionary.sync()  # 字典管理 seeded once, in the snapshot, not at each module's first request
     _snapshot(application)
     yield application
 

@@ -98,6 +98,7 @@ class AuditLogView(ReadOnlyModelView):
 
 SMS_PURPOSES = {"register": _l("Registration"), "reset_password": _l("Password reset"),
                 "case_confirm": _l("Party confirmation")}
+SMS_STATUS = {"sent": _l("Sent"), "failed": _l("Failed"), "queued": _l("Queued")}
 
 
 class SmsOutboxView(ReadOnlyModelView):
@@ -109,7 +110,8 @@ class SmsOutboxView(ReadOnlyModelView):
     list_columns = show_columns = ["sent_at", "phone", "purpose", "text", "status"]
     search_columns = ["phone", "purpose", "sent_at"]
     label_columns = {**ReadOnlyModelView.label_columns, "text": _l("Message")}
-    formatters_columns = {"purpose": lambda key: SMS_PURPOSES.get(key, key)}
+    formatters_columns = {"purpose": lambda key: SMS_PURPOSES.get(key, key),
+                          "status": lambda key: SMS_STATUS.get(key, key)}
     base_order = ("sent_at", "desc")
 
     def create_blueprint(self, appbuilder, *args, **kwargs):

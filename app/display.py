@@ -10,6 +10,7 @@ app/dictionary.py; this module turns the other values into what a person expects
 views/base.py RegistryModelView applies value() to every list cell and show field that has no
 formatter of its own; templates use the `display` filter (installed by init_app)."""
 import datetime as dt
+import json
 from decimal import Decimal
 
 from flask_appbuilder.security.sqla.models import Role
@@ -78,12 +79,21 @@ def value(v, column=None):
     if isinstance(v, (Decimal, float, int)):
         return money(v) if is_money(column) else _number(v) if not isinstance(v, int) else str(v)
     if isinstance(v, str):
-        return v
+        return _geometry(v) if column == "geometry" else v
     if isinstance(v, (list, tuple, set, frozenset)) or type(v).__name__ == "InstrumentedList":
         return "、".join(w for w in (str(value(x)) for x in v) if w)
     if isinstance(v, dict):
         return "；".join(f"{k}：{value(x)}" for k, x in v.items())
     return name_of(v)
+
+
+def _geometry(text):
+    """A parcel's or unit's stored polygon (app/services/plans.py) as words, not its GeoJSON."""
+    try:
+        ring = json.loads(text)["coordinates"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return text
+    return _("Polygon with %(n)s corners", n=len(ring) - 1)
 
 
 def _number(v):
@@ -103,9 +113,9 @@ def author(name) -> str:
 
 def version_note(note) -> str:
     """A version's note; the import's own ("imported from x.yaml", written in English) in words."""
-    prefix = "imported from "
-    if note and note.startswith(prefix):
-        return _("Imported from %(file)s", file=note[len(prefix):])
+    for prefix, words in (("imported from ", _("Imported from %(file)s")), ("seeded from ", _("Seeded from %(file)s"))):
+        if note and note.startswith(prefix):
+            return words.replace("%(file)s", note[len(prefix):])
     return note or ""
 
 

@@ -28,7 +28,7 @@ SAME_PATTERN = 2  # pages of one route pattern (show/2, show/7 ...) visited per 
 WHITELIST = {"Excel", "HTTPS", "HTTP", "YAML", "JSON", "LDAP", "OAuth", "HMAC", "OpenAPI", "Email", "email",
              "WebSocket", "Redis", "Celery", "PostgreSQL", "SQLite", "Chrome", "Chromium", "Edge", "Firefox",
              "Windows", "Linux", "UKey", "USBKey", "yyyy", "YYYY", "HHMM", "UTF", "CSV", "PKCS",
-             "jpeg", "JPEG", "PNG", "PDF", "English"}  # "English": the language menu names the other language
+             "jpeg", "JPEG", "PNG", "PDF", "English", "GeoJSON", "CIDR", "https"}  # "English": the language menu names the other language
 # A word of 4+ letters standing alone: not part of an identifier (bank_a_op), a path, an address or a number.
 WORD = re.compile(r"(?<![A-Za-z0-9_./@:-])[A-Za-z]{4,}(?![A-Za-z0-9_])(?![A-Za-z0-9_@.-]*[@/])")
 # FAB's permission pages (roles, permissions, views/menus) list the code's own view and permission names

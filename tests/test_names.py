@@ -114,7 +114,8 @@ def test_the_printed_application_names_the_operator_not_the_login(client, reject
     assert "陈晓东" in client.auth.login("bank_a_op").get_data(as_text=True)
     r = client.get(f"/desk/case/{case_id}/print")
     assert r.headers["Content-Type"] == "application/pdf"
-    words = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=r.data, capture_output=True,
+    # -layout keeps each table row on its line: the 经办人 cell and the name beside it read together.
+    words = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"], input=r.data, capture_output=True,
                            check=True).stdout.decode()
     flat = re.sub(r"\s+", "", words)
     assert "经办人陈晓东" in flat, flat[:800]

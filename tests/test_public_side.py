@@ -76,7 +76,7 @@ def test_a_real_name_holder_sees_only_their_own_certificates_with_code_and_downl
     db.session.expire_all()
     logged = db.session.execute(select(AuditLog.object_type, AuditLog.object_id, AuditLog.summary).where(
         AuditLog.action == "download_certificate", AuditLog.username == user.username)).all()
-    assert sorted(logged) == [("Certificate", str(cert.id), "jpg"), ("Certificate", str(cert.id), "pdf")]
+    assert sorted(logged) == [("Certificate", str(cert.id), "JPG"), ("Certificate", str(cert.id), "PDF")]
 
 
 def test_the_same_id_number_under_another_name_sees_nothing(client, db):

@@ -26,7 +26,8 @@ LABELS = {
     "after": _l("After"), "body": _l("Message"), "purpose": _l("Purpose"), "sent_at": _l("Sent at"),
     "first_name": _l("Full name"),  # 姓名: the whole name lives in first_name (models.Operator.get_full_name)
     "email": _l("Email"), "active": _l("Active"),
-    "roles": _l("Roles"), "deadline": _l("Deadline"),
+    "roles": _l("Roles"), "deadline": _l("Deadline"), "department": _l("Department"), "data_scope": _l("Data scope"),
+    "geometry": _l("Geometry (GeoJSON)"),
     # relations shown on show pages, and FAB's account columns (display layer, issue 13)
     "parties": _l("Parties"), "units": _l("Units"), "mortgages": _l("Mortgages"), "pre_notices": _l("Pre-notices"),
     "rights": _l("Ownership rights"), "appointments": _l("Appointments"), "last_login": _l("Last sign-in"),

@@ -55,7 +55,7 @@ class IndexedInterface(SQLAInterface):
 
 # The geometry field of the parcel and unit forms (app/services/plans.py checks and draws it).
 GEOMETRY_HELP = _l('GeoJSON Polygon in metres on the local plane, e.g. {"type": "Polygon", "coordinates": '
-                   '[[[0,0],[12,0],[12,10],[0,10],[0,0]]]}; the 宗地图 / 分户图 are drawn from it')
+                   '[[[0,0],[12,0],[12,10],[0,10],[0,0]]]}; the parcel and unit plans are drawn from it')
 GEOMETRY_LABELS = {**LABELS, "geometry": _l("Geometry (GeoJSON)"), "right_nature": _l("Nature of right"),
                    "term_start": _l("Land use from"), "term_end": _l("Land use until")}
 

@@ -86,7 +86,7 @@ SCHEMAS = {
         "actions": {"type": "array", "items": {"type": "object", "properties": {"event": TEXT, "label": TEXT}}},
         "missing": {"type": "array", "items": {"type": "object", "properties": {"field": TEXT, "message": TEXT}}}}}]},
     "CaseInput": {"type": "object", "required": ["business", "lookup"], "properties": {
-        "business": {"type": "string", "examples": ["mortgage_first"]},
+        "business": {"type": "string", "description": "a business key (GET /businesses)"},
         "lookup": {"type": "object", "description": "the business's lookup keys (GET /businesses/{key} → lookup)",
                    "additionalProperties": TEXT},
         "unit_ids": {"type": "array", "items": ID, "description": "optional when the keys find exactly one usable unit"},

@@ -28,10 +28,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("unit") as batch:
-        batch.drop_column("geometry")
-    with op.batch_alter_table("parcel") as batch:
-        batch.drop_column("term_end")
-        batch.drop_column("term_start")
-        batch.drop_column("right_nature")
-        batch.drop_column("geometry")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch rebuild would drop the unit table under
+    # the foreign keys of the rows that point at it.
+    op.drop_column("unit", "geometry")
+    for column in ("term_end", "term_start", "right_nature", "geometry"):
+        op.drop_column("parcel", column)

@@ -43,8 +43,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('payment', schema=None) as batch_op:
-        batch_op.drop_column('channel')
+    op.drop_column('payment', 'channel')  # plain ALTER TABLE ... DROP COLUMN: no rebuild under foreign keys
     with op.batch_alter_table('archive_query', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_archive_query_institution_id'))
         batch_op.drop_index('ix_archive_query_unit_created')

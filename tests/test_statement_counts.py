@@ -1,4 +1,4 @@
-"""The busiest pages send a fixed number of SQL statements (at most 8) whatever the register's size.
+"""The busiest pages send a fixed number of SQL statements (at most 9; the issue asks at most 10) whatever the register's size.
 
 Each page is requested twice per data size: a warm-up (rules and templates compile once per process)
 and a counted request, counting every statement on the engine ("before_cursor_execute"). The counts
@@ -11,7 +11,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, insert, select
 
-MAX_STATEMENTS = 8  # 10 before the signed-in user was read with its roles and groups in one statement
+# 10 before the signed-in user was read with its roles and groups in one statement; 8 then; 9 since each
+# list reads the user's 列设置 (views/exporting.py), reached on PostgreSQL where a deep page crosses the NULL block.
+MAX_STATEMENTS = 9
 LOCATION = "长沙市岳麓区计数路"
 
 # (user, url): the case list and a deep page of it, the bank's workbench, 待办, the review queue, and the
@@ -113,12 +115,16 @@ def _add(db, n, start):
 
 @pytest.fixture(scope="module")
 def counts(app):
+    """Statements per page, the 参数设置 values kept per process as deployed; the once-a-minute 在线用户
+    last-seen write (app/sessions.py) is left out: a slow machine crossed its minute mid-run."""
+    from app import sessions
     from app.extensions import db
     from tests.conftest import IsolatedClient, Auth
     app.test_client_class = IsolatedClient
     client = app.test_client()
     client.auth = Auth(client)
-    app.config["SETTINGS_CACHE_SECONDS"] = 60  # as deployed: the 参数设置 values kept per process for a while
+    app.config["SETTINGS_CACHE_SECONDS"] = 10**6  # as deployed, the 参数设置 values kept per process (no expiry mid-run)
+    touch, sessions.TOUCH_SECONDS = sessions.TOUCH_SECONDS, 10**6
     try:
         with app.app_context():
             _add(db, 4, 0)  # two in 待办, two waiting: a cursor page of one row
@@ -128,6 +134,7 @@ def counts(app):
         many = _counts(app, client)
     finally:
         app.config["SETTINGS_CACHE_SECONDS"] = 0
+        sessions.TOUCH_SECONDS = touch
     return few, many
 
 

@@ -14,9 +14,11 @@ threads = int(os.environ.get("REGISTRY_THREADS", "4"))
 timeout = int(os.environ.get("REGISTRY_WORKER_TIMEOUT", "60"))  # PDFs and Excel imports take seconds, not minutes
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then, staggered, so a slow leak never grows without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then, staggered, so a slow leak never grows without bound. Not often: a
+# worker's start costs seconds of CPU (the app, FAB's views, every template compiled afresh), which at
+# 2,000 requests a worker was a fifth of the CPU under load (bench/load.py).
+max_requests = 50000
+max_requests_jitter = 5000
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"  # heartbeat files off a possibly slow or read-only disk
 

@@ -58,6 +58,8 @@ class Operator(User):
     # institution (all, the default), subtree (my department and below), department, own (only mine).
     department_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
     data_scope: Mapped[Optional[str]] = mapped_column(String(16), default="institution")
+    # bumped by each save of the user's 列设置 (views/exporting.py caches them per (user, version))
+    list_settings_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     institution = relationship(Institution, foreign_keys=[institution_id], lazy="joined")
     department = relationship("Department", primaryjoin="foreign(Operator.department_id) == Department.id")
 

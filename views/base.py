@@ -1,7 +1,7 @@
 """The base of every CRUD view: paging, shared labels, and forms that accept an unticked box."""
 from types import SimpleNamespace
 
-from flask import g
+from flask import g, request, session
 from flask_appbuilder import ModelView
 from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.utils.base import get_column_root_relation, is_column_dotted
@@ -60,6 +60,13 @@ class RegistryModelView(ListTools, ModelView):
     def database_error_message(self):
         """FAB's edit flashes this fixed text when the save fails; the reason in words (app/errors.py) instead."""
         return g.get("save_refused") or ModelView.database_error_message
+
+    def update_redirect(self):
+        """FAB's back history (the 返回 button), left alone when this page is already its last entry:
+        writing it again would sign and send the session cookie with every list page."""
+        history = session.get("page_history") or []
+        if not history or history[-1] != request.url:
+            super().update_redirect()
 
     def _init_forms(self):
         """FAB marks NOT NULL booleans as required, which refuses 'False'; the column default covers None."""

@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 from app import audit, jobs, paging
 from app.extensions import db
 from app.services import excel
-from models import ListSetting
+from models import ListSetting, Operator
 
 from .downloads import XLSX, file_response
 from .jobs import start as start_job
@@ -107,30 +107,41 @@ def _job(key):
 
 # ---- column settings ------------------------------------------------------------------------------
 
+# {(user id, list_settings_version): {list key: [column]}}, this process's; a save bumps the version.
+_SETTINGS = {}
+_SETTINGS_KEPT = 10_000
+
+
 def chosen_columns(key, offered):
     """The columns of list `key` the signed-in user chose to see, in the list's order; none chosen (or
-    none of them offered any more): all of `offered`."""
+    none of them offered any more): all of `offered`. Read once per (user, version of their settings)
+    per process, all of the user's lists in one statement."""
     user = g.get("user")
     if user is None or not getattr(user, "is_authenticated", False):
         return list(offered)
-    memo = g.setdefault("_list_settings", {})
-    if key not in memo:
-        memo[key] = db.session.scalar(select(ListSetting.columns).where(
-            ListSetting.user_id == user.id, ListSetting.list_key == key)) or []
-    picked = [c for c in offered if c in memo[key]]
+    stamp = (user.id, getattr(user, "list_settings_version", 0))
+    mine = _SETTINGS.get(stamp)
+    if mine is None:
+        if len(_SETTINGS) >= _SETTINGS_KEPT:
+            _SETTINGS.clear()
+        mine = _SETTINGS[stamp] = dict(db.session.execute(select(ListSetting.list_key, ListSetting.columns)
+                                                          .where(ListSetting.user_id == user.id)).all())
+    chosen = mine.get(key) or ()
+    picked = [c for c in offered if c in chosen]
     return picked or list(offered)
 
 
 def save_columns(key, offered, picked):
     """Keep the user's choice for list `key` (only columns the list offers); all or none ticked: forget
-    it (the list shows all of its columns again). Audited."""
+    it (the list shows all of its columns again). Audited; the user's settings version moves on, so
+    every instance reads them afresh."""
     picked = [c for c in offered if c in set(picked[:MAX_COLUMN_SETTING])]
     db.session.execute(delete(ListSetting).where(ListSetting.user_id == g.user.id, ListSetting.list_key == key))
     if picked and len(picked) < len(offered):
         db.session.add(ListSetting(user_id=g.user.id, list_key=key, columns=picked))
+    g.user.list_settings_version = Operator.list_settings_version + 1
     audit.record(db.session, "list_columns", "List", key[:40], summary=", ".join(picked)[:300] or None)
     db.session.commit()
-    g.pop("_list_settings", None)
 
 
 def back_to(default):

@@ -8,6 +8,7 @@ from flask_appbuilder.utils.base import get_column_root_relation, is_column_dott
 from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 from sqlalchemy.orm import ColumnProperty
 from wtforms import BooleanField
@@ -16,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired
 
 from app import display, paging
 
+from . import list_html
 from .exporting import ListTools
 from .labels import LABELS
 
@@ -31,24 +33,37 @@ class SearchFormWidget(SearchWidget):
     each column's empty field and its filter names depend on nothing else when no search column is a
     relation (a relation's field lists rows from the database, so such a view builds them afresh).
     Building them took FAB a sixth of a list page: a form, a field rendered per column, ~250 filter
-    objects. The active filters (the request's) are read fresh every time."""
+    objects. The active filters (the request's) are read fresh every time. The page's script
+    (app/static/js/lists.js) reads them from a JSON block."""
+    template = "lists/search.html"
     _parts = {}
 
     def __call__(self, **kwargs):
         args = self.template_args
         dm = self.filters.datamodel
-        if any(dm.is_relation(c) for c in args["include_cols"]):
-            return super().__call__(**kwargs)
+        cached = not any(dm.is_relation(c) for c in args["include_cols"])
         key = (args["route_base"], tuple(args["include_cols"]), str(get_locale()))
-        parts = self._parts.get(key)
+        parts = self._parts.get(key) if cached else None
         if parts is None:
             search = self.filters.get_search_filters()
-            parts = self._parts[key] = {
-                "label_columns": {c: str(args["form"][c].label.text) for c in args["include_cols"]},
-                "form_fields": {c: args["form"][c]() for c in args["include_cols"]},
-                "search_filters": {c: [str(f.name) for f in search[c]] for c in args["include_cols"]}}
-        return RenderTemplateWidget.__call__(self, **parts, active_filters=self.filters.get_filters_values_tojson(),
-                                             **kwargs)
+            labels = {c: str(args["form"][c].label.text) for c in args["include_cols"]}
+            parts = {"labels": labels, "menu": Markup("".join(
+                        f'<li><a href="#" name="{escape(c)}" class="filter">{escape(labels[c])}</a></li>'
+                        for c in args["include_cols"])),
+                     # the JSON without its closing brace: the request's active filters are added to it
+                     "json": htmlsafe_json_dumps({
+                         "labels": labels, "fields": {c: str(args["form"][c]()) for c in args["include_cols"]},
+                         "filters": {c: [str(f.name) for f in search[c]] for c in args["include_cols"]}})[:-1]}
+            if cached:
+                self._parts[key] = parts
+        active = htmlsafe_json_dumps(self.filters.get_filters_values_tojson())
+        return RenderTemplateWidget.__call__(self, menu=parts["menu"],
+                                             data=Markup(f'{parts["json"]}, "active": {active}}}'), **kwargs)
+
+
+class ListTable(RenderTemplateWidget):
+    """The list widget of RegistryModelView: its parts are HTML from views/list_html.py."""
+    template = "lists/table.html"
 
 
 class RegistryModelView(ListTools, ModelView):
@@ -95,13 +110,17 @@ class RegistryModelView(ListTools, ModelView):
         page = paging.paginate(query, column, direction, lambda q: q.all(), key=self.__class__.__name__, size=size)
         pks = [self._serialize_pk_if_composite(pk) for pk in dm.get_keys(page.rows)]
         columns = self.visible_columns()   # 列设置 (views/exporting.py)
-        value_columns = list(dm.get_values(page.rows, columns))
-        widgets["list"] = self.list_widget(
-            label_columns=self.label_columns, include_columns=columns, list_tools=self.list_tools(columns),
-            value_columns=value_columns, order_columns=self.order_columns,
-            formatters_columns=self.formatters_columns, page=None, page_size=size, count=page.total, pks=pks,
-            actions=actions, filters=filters, modelview_name=self.__class__.__name__, pager=page,
-            cells=self._cells(value_columns, columns), plain_pks=all(type(pk) is int for pk in pks), **kwargs)
+        name = self.__class__.__name__
+        can_add, can_show, can_edit, can_delete, actions = list_html.permissions(name, actions)
+        crud = can_show or can_edit or can_delete
+        toolbar, back, action_form = list_html.toolbar(name, filters, can_add, actions)
+        buttons = list_html.crud_buttons(name, filters, (can_show, can_edit, can_delete),
+                                         getattr(self, "delete_words", None)) if crud else None
+        widgets["list"] = ListTable(
+            pager=page, count=page.total, list_tools=self.list_tools(columns), toolbar=toolbar, back=back,
+            action_form=action_form,
+            header=list_html.header(name, columns, self.label_columns, self.order_columns, bool(actions), crud),
+            rows=list_html.rows(pks, self._cells(page.rows, columns), bool(actions), buttons), **kwargs)
         return widgets
 
     def _inner_filters(self, filters):
@@ -119,19 +138,21 @@ class RegistryModelView(ListTools, ModelView):
                 inner.values.append(value)
         return inner
 
-    def _cells(self, value_columns, columns=None):
+    def _cells(self, items, columns):
         """Each row's cells, as HTML: the column's formatter, else nothing for an empty value and a
         yes/no in words, never None/True/False; every value escaped, each cell carrying its column's
-        name (data-label, for the phone layout). Worked out here, not per cell in Jinja (which was a
-        third of a list page's time)."""
-        formatters = self.formatters_columns
-        columns = [(c, formatters.get(c), f'<td data-label="{escape(str(self.label_columns.get(c, c)))}">')
-                   for c in (columns or self.list_columns)]
+        name (data-label, for the phone layout). Read from the rows' objects in one pass (FAB's
+        get_values made a dict per row first)."""
+        formatters, get = self.formatters_columns, self.datamodel._get_attr_value
+        columns = [(c, formatters.get(c), f'<td data-label="{escape(str(self.label_columns.get(c, c)))}">',
+                    "." not in c) for c in columns]
         rows = []
-        for row in value_columns:
+        for item in items:
             cells = []
-            for c, formatter, td in columns:
-                v = row[c]
+            for c, formatter, td, plain in columns:
+                v = getattr(item, c, "") if plain else get(item, c)
+                if plain and callable(v):
+                    v = v()
                 v = formatter(v) if formatter else display.value(v, c)
                 cells.append(f"{td}{escape(v)}</td>")
             rows.append(Markup("".join(cells)))

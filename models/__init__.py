@@ -1,5 +1,6 @@
 """All models, imported so that Alembic and the app see one complete metadata (FAB's Model.metadata)."""
 from .archive_query import ArchiveQuery  # noqa: F401
+from .base import Scoped
 from .api import ApiClient, ApiEvent, IdempotentRequest, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from .access import Department, LoginLog, UserSession  # noqa: F401
 from .appointment import Appointment, AppointmentSlot  # noqa: F401
@@ -23,7 +24,6 @@ from .rights import Mortgage, MortgageParty, PreNotice, PreNoticeParty, Right, R
 from .rulebook import RuleBlob, RuleVersion  # noqa: F401
 from .tax import TaxAssessment  # noqa: F401
 
-SCOPED_MODELS = (Institution, Operator, OperatorCertificate, Case, CaseUnit, CaseParty, CaseHistory, Material,
-                 Mortgage, PreNotice, Payment, TaxAssessment, Certificate, ArchiveProof, AuditLog, Job,
-                 ArchiveQuery, CaseDeclaration, UtilityTransfer, KioskCode, ApiClient, ApiEvent,
-                 WebhookEndpoint, WebhookDelivery, Department)
+# The classes app/scope.py confines for institution users: every mapped class marked Scoped (models/base.py).
+SCOPED_MODELS = tuple(sorted((m.class_ for m in Case.registry.mappers if issubclass(m.class_, Scoped)),
+                             key=lambda c: c.__name__))

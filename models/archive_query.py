@@ -10,14 +10,14 @@ from flask_appbuilder import Model
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Audited, utcnow
+from .base import Audited, Scoped, utcnow
 from .certificate import ArchiveProof
 from .property import Unit
 
 REQUESTER_KINDS = ("holder", "institution", "authority")
 
 
-class ArchiveQuery(Audited, Model):
+class ArchiveQuery(Scoped, Audited, Model):
     __tablename__ = "archive_query"
     __table_args__ = (
         CheckConstraint("requester_kind IN ('holder','institution','authority')", name="ck_archive_query_kind"),

@@ -6,10 +6,10 @@ from flask_appbuilder import Model
 from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import utcnow
+from .base import Scoped, utcnow
 
 
-class AuditLog(Model):
+class AuditLog(Scoped, Model):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_institution_at", "institution_id", "at"),)  # an institution admin's log
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

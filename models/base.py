@@ -1,7 +1,7 @@
 """Shared column helpers and mixins for every aggregate."""
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer
+from sqlalchemy import DateTime, ForeignKey, Integer, literal
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
@@ -14,7 +14,19 @@ class Timestamps:
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
-class InstitutionOwned:
+class Scoped:
+    """Rows an institution user sees only as far as their institution reaches (app/scope.py confines
+    every statement with one criterion for all of these: each class's scope_clause())."""
+
+    @classmethod
+    def scope_clause(cls, institution_id):
+        """Each Scoped class has its own; SQLAlchemy analyses the shared criterion once on this class."""
+        if cls is not Scoped:
+            raise NotImplementedError(f"{cls.__name__} must say which rows an institution sees")
+        return literal(0) == institution_id
+
+
+class InstitutionOwned(Scoped):
     """Rows that belong to one institution: institution users see only their own (app/scope.py)."""
 
     @declared_attr

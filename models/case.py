@@ -8,7 +8,7 @@ from sqlalchemy import (JSON, CheckConstraint, DateTime, ForeignKey, Index, Inte
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Audited, InstitutionOwned, Timestamps, utcnow
+from .base import Audited, InstitutionOwned, Scoped, Timestamps, utcnow
 from .institution import Institution, Operator
 from .property import Unit
 
@@ -63,7 +63,7 @@ class Case(Audited, InstitutionOwned, Timestamps, Model):
         return self.number
 
 
-class _CaseChild:
+class _CaseChild(Scoped):
     """Rows hanging off a case: institution users see them only through their own cases."""
 
     @classmethod

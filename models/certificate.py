@@ -6,11 +6,11 @@ from flask_appbuilder import Model
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import utcnow
+from .base import Scoped, utcnow
 from .property import Unit
 
 
-class Certificate(Model):
+class Certificate(Scoped, Model):
     __tablename__ = "certificate"
     __table_args__ = (
         CheckConstraint("kind IN ('certificate','proof')", name="ck_certificate_kind"),
@@ -36,7 +36,7 @@ class Certificate(Model):
         return cls.institution_id == institution_id
 
 
-class ArchiveProof(Model):
+class ArchiveProof(Scoped, Model):
     __tablename__ = "archive_proof"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)

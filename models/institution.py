@@ -7,14 +7,14 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Audited, Timestamps, utcnow
+from .base import Audited, Scoped, Timestamps, utcnow
 
 INSTITUTION_KINDS = ("bank", "developer", "other")
 INSTITUTION_STATUSES = ("pending", "approved", "rejected", "disabled")
 OPERATOR_STATUSES = ("active", "departed")
 
 
-class Institution(Audited, Timestamps, Model):
+class Institution(Scoped, Audited, Timestamps, Model):
     __tablename__ = "institution"
     __table_args__ = (
         CheckConstraint("kind IN ('bank','developer','other')", name="ck_institution_kind"),
@@ -42,7 +42,7 @@ class Institution(Audited, Timestamps, Model):
         return self.name
 
 
-class Operator(User):
+class Operator(Scoped, User):
     """A platform account. Institution users carry institution_id; registry staff and the public do not."""
 
     __tablename__ = "ab_user"
@@ -58,8 +58,9 @@ class Operator(User):
     # institution (all, the default), subtree (my department and below), department, own (only mine).
     department_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
     data_scope: Mapped[Optional[str]] = mapped_column(String(16), default="institution")
-    # bumped by each save of the user's 列设置 (views/exporting.py caches them per (user, version))
-    list_settings_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # a fresh random stamp at each save of the user's 列设置 (views/exporting.py caches them per (user, stamp);
+    # random, not a counter: a database restored from a backup never meets a stamp cached before)
+    list_settings_stamp: Mapped[Optional[str]] = mapped_column(String(16))
     institution = relationship(Institution, foreign_keys=[institution_id], lazy="joined")
     department = relationship("Department", primaryjoin="foreign(Operator.department_id) == Department.id")
 
@@ -79,7 +80,7 @@ class Operator(User):
         return cls.institution_id == institution_id
 
 
-class OperatorCertificate(Audited, Model):
+class OperatorCertificate(Scoped, Audited, Model):
     """The X.509 certificate bound to an operator for CA login (one per operator)."""
 
     __tablename__ = "operator_certificate"

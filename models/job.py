@@ -8,12 +8,12 @@ from flask_appbuilder import Model
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import utcnow
+from .base import Scoped, utcnow
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
-class Job(Model):
+class Job(Scoped, Model):
     __tablename__ = "job"
     # "我的任务" lists one user's jobs newest first; the Admin's list all of them by id.
     __table_args__ = (Index("ix_job_user_id_id", "user_id", "id"),)

@@ -8,7 +8,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, In
                         Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Audited, Timestamps, utcnow
+from .base import Audited, Scoped, Timestamps, utcnow
 from .party import Party
 from .property import Unit
 
@@ -51,7 +51,7 @@ class RightHolder(Audited, Model):
     party = relationship(Party, lazy="joined")
 
 
-class Mortgage(Audited, Timestamps, Model):
+class Mortgage(Scoped, Audited, Timestamps, Model):
     """A mortgage on one unit; institution_id is the mortgagee when it is a platform institution."""
 
     __tablename__ = "mortgage"
@@ -111,7 +111,7 @@ class MortgageParty(Audited, Model):
     party = relationship(Party, lazy="joined")
 
 
-class PreNotice(Audited, Timestamps, Model):
+class PreNotice(Scoped, Audited, Timestamps, Model):
     """预告登记: kind 1 预售商品房买卖, 2 其它买卖, 3 预售商品房抵押权, 4 其它抵押权 (TD/T 1066)."""
 
     __tablename__ = "pre_notice"

@@ -68,6 +68,7 @@ class ListTable(RenderTemplateWidget):
 
 class RegistryModelView(ListTools, ModelView):
     page_size = 20
+    list_template = "lists/page.html"
     search_widget = SearchFormWidget
     label_columns = LABELS
 

@@ -10,7 +10,7 @@ from flask import g
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app import rulebook
 from app.url_memo import row_link
@@ -23,6 +23,11 @@ from . import desk_common as dc
 COLUMNS = (Case.id, Case.number, Case.official_number, Case.business_key, Case.rules_version_id, Case.node,
            Case.updated_at, Case.submitted_at, Case.version)
 UNITS_SHOWN = 2
+# The units' 坐落 and the parties of a page's cases (:ids), built once (each page built them afresh).
+UNITS_OF = (select(CaseUnit.case_id, Unit.location).join(Unit, Unit.id == CaseUnit.unit_id)
+            .where(CaseUnit.case_id.in_(bindparam("ids", expanding=True))).order_by(CaseUnit.case_id, CaseUnit.id))
+PARTIES_OF = (select(CaseParty.case_id, CaseParty.role, CaseParty.name, CaseParty.confirmed_at)
+              .where(CaseParty.case_id.in_(bindparam("ids", expanding=True))).order_by(CaseParty.case_id, CaseParty.id))
 
 
 def fetch(query):
@@ -35,15 +40,12 @@ def with_info(rows):
     who must confirm, with their confirmation."""
     if not rows:
         return []
-    ids = [r.id for r in rows]
+    ids = {"ids": [r.id for r in rows]}
     units = defaultdict(list)
-    for case_id, location in db.session.execute(
-            select(CaseUnit.case_id, Unit.location).join(Unit, Unit.id == CaseUnit.unit_id)
-            .where(CaseUnit.case_id.in_(ids)).order_by(CaseUnit.case_id, CaseUnit.id)):
+    for case_id, location in db.session.execute(UNITS_OF, ids):
         units[case_id].append(location)
     parties = defaultdict(list)
-    for party in db.session.execute(select(CaseParty.case_id, CaseParty.role, CaseParty.name, CaseParty.confirmed_at)
-                                    .where(CaseParty.case_id.in_(ids)).order_by(CaseParty.case_id, CaseParty.id)):
+    for party in db.session.execute(PARTIES_OF, ids):
         parties[party.case_id].append(party)
     out = []
     show = row_link("DeskCaseView.show", "case_id")
@@ -75,10 +77,7 @@ def rows_html(which, pairs, shown, results=None, rejections=None):
     cell in Jinja (each of a page's ~800 template pieces travelled up a chain of generators). Every
     value escaped; each cell carries its column's name (data-label, for the phone layout). shown: the
     columns the user chose (列设置, views/exporting.py); the number is always there."""
-    labels = {k: escape(v) for k, v in {
-        "number": _("Number"), "business": _("Business"), "property": _("Property"), "node": _("Current node"),
-        "parties": _("Parties confirmed"), "results": _("Certificates / proofs"), "submitted": _("Submitted at"),
-        "last": _("Rejection") if which == "rejected" else _("Updated")}.items()}
+    labels = _labels(which)
     pdf = row_link("ProofView.pdf", "cert_id")
     reapply = row_link("DeskOfficeView.reapply", "case_id")
     token = escape(generate_csrf()) if which == "rejected" else ""
@@ -119,6 +118,28 @@ def rows_html(which, pairs, shown, results=None, rejections=None):
         cells.append(f'<td data-label="">{forms}</td>')
         out.append(f'<tr class="case-row" data-number="{escape(c.number)}">{"".join(cells)}</tr>')
     return Markup("\n".join(out))
+
+
+def _labels(which):
+    return {k: escape(v) for k, v in {
+        "number": _("Number"), "business": _("Business"), "property": _("Property"), "node": _("Current node"),
+        "parties": _("Parties confirmed"), "results": _("Certificates / proofs"), "submitted": _("Submitted at"),
+        "last": _("Rejection") if which == "rejected" else _("Updated")}.items()}
+
+
+def header_html(which, shown):
+    """The <th> cells of the table rows_html fills, in its order."""
+    labels = _labels(which)
+    cells = ['<th><input type="checkbox" data-check-all=".print-pick" id="check-all"></th>', f'<th>{labels["number"]}</th>']
+    cells += [f"<th>{labels[k]}</th>" for k in ("business", "property", "node", "parties") if k in shown]
+    if which == "done":
+        cells.append(f'<th>{labels["results"]}</th>')
+    if "submitted_at" in shown:
+        cells.append(f'<th>{labels["submitted"]}</th>')
+    if which == "rejected" or "updated_at" in shown:
+        cells.append(f'<th>{labels["last"]}</th>')
+    cells.append("<th></th>")
+    return Markup("".join(cells))
 
 
 def _reapply_form(action, token, version, transition, info):

@@ -174,7 +174,8 @@ class DeskOfficeView(BaseView):
                                 url_for(".columns_setting", which=which))
         results = certificates.by_cases([c.id for c in rows]) if which == "done" else None
         return self.render_template("desk/office.html", which=which, title=title, rows=rows, pager=page,
-                                    total=page.total, shown=shown, list_tools=tools, rows_html=case_rows.rows_html(
+                                    total=page.total, shown=shown, list_tools=tools,
+                                    header_html=case_rows.header_html(which, shown), rows_html=case_rows.rows_html(
                                         which, case_rows.with_info(rows), shown, results, rejections))
 
     @expose("/todo")

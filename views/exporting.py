@@ -13,6 +13,7 @@ the 导出 Excel button, the 列设置 control and their two routes, with the li
 """
 import datetime as dt
 import re
+import secrets
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
@@ -25,7 +26,7 @@ from sqlalchemy import delete, select
 from app import audit, jobs, paging
 from app.extensions import db
 from app.services import excel
-from models import ListSetting, Operator
+from models import ListSetting
 
 from .downloads import XLSX, file_response
 from .jobs import start as start_job
@@ -107,19 +108,19 @@ def _job(key):
 
 # ---- column settings ------------------------------------------------------------------------------
 
-# {(user id, list_settings_version): {list key: [column]}}, this process's; a save bumps the version.
+# {(user id, list_settings_stamp): {list key: [column]}}, this process's; a save sets a new stamp.
 _SETTINGS = {}
 _SETTINGS_KEPT = 10_000
 
 
 def chosen_columns(key, offered):
     """The columns of list `key` the signed-in user chose to see, in the list's order; none chosen (or
-    none of them offered any more): all of `offered`. Read once per (user, version of their settings)
+    none of them offered any more): all of `offered`. Read once per (user, stamp of their settings)
     per process, all of the user's lists in one statement."""
     user = g.get("user")
     if user is None or not getattr(user, "is_authenticated", False):
         return list(offered)
-    stamp = (user.id, getattr(user, "list_settings_version", 0))
+    stamp = (user.id, getattr(user, "list_settings_stamp", None))
     mine = _SETTINGS.get(stamp)
     if mine is None:
         if len(_SETTINGS) >= _SETTINGS_KEPT:
@@ -133,13 +134,13 @@ def chosen_columns(key, offered):
 
 def save_columns(key, offered, picked):
     """Keep the user's choice for list `key` (only columns the list offers); all or none ticked: forget
-    it (the list shows all of its columns again). Audited; the user's settings version moves on, so
+    it (the list shows all of its columns again). Audited; the user's settings get a new stamp, so
     every instance reads them afresh."""
     picked = [c for c in offered if c in set(picked[:MAX_COLUMN_SETTING])]
     db.session.execute(delete(ListSetting).where(ListSetting.user_id == g.user.id, ListSetting.list_key == key))
     if picked and len(picked) < len(offered):
         db.session.add(ListSetting(user_id=g.user.id, list_key=key, columns=picked))
-    g.user.list_settings_version = Operator.list_settings_version + 1
+    g.user.list_settings_stamp = secrets.token_hex(8)
     audit.record(db.session, "list_columns", "List", key[:40], summary=", ".join(picked)[:300] or None)
     db.session.commit()
 

@@ -1,6 +1,6 @@
-"""ab_user.list_settings_version: bumped with each save of the user's 列设置
+"""ab_user.list_settings_stamp: a fresh random stamp with each save of the user's 列设置
 
-A list reads the user's column settings from a per-process cache keyed by (user, version): the version
+A list reads the user's column settings from a per-process cache keyed by (user, stamp): the stamp
 comes with the signed-in user, who is read at every request anyway, so a list costs no statement for its
 settings, and a save made through any instance is seen by every instance at its next request.
 
@@ -20,8 +20,8 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column('ab_user', sa.Column('list_settings_version', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('ab_user', sa.Column('list_settings_stamp', sa.String(16)))
 
 
 def downgrade():
-    op.drop_column('ab_user', 'list_settings_version')
+    op.drop_column('ab_user', 'list_settings_stamp')

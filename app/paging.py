@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import current_app, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
+from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, func, select, tuple_
 from werkzeug.exceptions import BadRequest
 
@@ -54,6 +56,27 @@ class Page:
         """The URL of this list with its filters and order and the given cursor (none: the first page)."""
         args = {k: v for k, v in self.args.items() if k not in ("after", "before") and not k.startswith("page")}
         return url_for(request.endpoint, **(request.view_args or {}), **args, **cursor)
+
+    def pager_html(self):
+        """首页 / 上一页 / 下一页 (views/templates/paging/_pager.html), none when all rows fit one page."""
+        if not (self.prev_cursor or self.next_cursor or not self.is_first):
+            return Markup("")
+
+        def item(label, cls, rel="", **cursor):
+            if cursor and not all(cursor.values()):
+                return f'<li class="disabled"><span>{escape(label)}</span></li>'
+            return f'<li><a href="{escape(self.link(**cursor))}" class="{cls}"{rel}>{escape(label)}</a></li>'
+        first = f'<li class="disabled"><span>{escape(_("First page"))}</span></li>' if self.is_first \
+            else item(_("First page"), "pager-first")
+        prev = item(_("Previous page"), "pager-prev", ' rel="prev"', before=self.prev_cursor)
+        after = item(_("Next page"), "pager-next", ' rel="next"', after=self.next_cursor)
+        return Markup(f'<ul class="pagination pagination-sm list-pager">{first}{prev}{after}</ul>')
+
+    def total_html(self):
+        """共 N 条 (capped: 共 10,000+ 条)."""
+        if self.total is None:
+            return Markup("")
+        return Markup(f'<span class="text-muted list-total">{escape(_("%(n)s in all", n=self.total))}</span>')
 
 
 def count_cap():

@@ -21,6 +21,8 @@ from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import delete, select
 
 from app import audit, jobs, paging
@@ -154,10 +156,33 @@ def back_to(default):
     return target if local else default
 
 
+class ToolsHtml:
+    """tools()'s answer: HTML, with the columns it offers."""
+
+    def __init__(self, columns, html):
+        self.columns, self.html = columns, html
+
+    def __html__(self):
+        return self.html
+
+
 def tools(key, columns, offered, labels, export_url, columns_url):
-    """What the list's 导出 Excel button and 列设置 control need (views/templates/lists/_tools.html)."""
-    return {"key": key, "export_url": export_url, "columns_url": columns_url, "next": request.full_path,
-            "columns": [(c, str(labels.get(c, c)), c in columns) for c in offered]}
+    """A list's 导出 Excel button and 列设置 control, as HTML (a template shows it as {{ list_tools }}; its
+    .columns: [(column, label, shown)] for a template's own header): the
+    export takes the list's current filter, order and visible columns; the columns form keeps the user's
+    choice (no script needed)."""
+    columns = [(c, str(labels.get(c, c)), c in columns) for c in offered]
+    boxes = "".join(f'<label class="checkbox-inline"><input type="checkbox" name="column" value="{escape(c)}"'
+                    f'{" checked" if on else ""}> {escape(label)}</label>' for c, label, on in columns)
+    return ToolsHtml(columns, Markup(
+        f'<span class="list-tools" data-list="{escape(key)}">'
+        f'<a class="btn btn-sm btn-default list-export" href="{escape(export_url)}"><i class="fa fa-file-excel-o"></i> '
+        f'{escape(_("Export to Excel"))}</a><details class="list-columns">'
+        f'<summary class="btn btn-sm btn-default"><i class="fa fa-columns"></i> {escape(_("Column settings"))}</summary>'
+        f'<form method="post" action="{escape(columns_url)}" class="list-columns-form well well-sm">'
+        f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
+        f'<input type="hidden" name="next" value="{escape(request.full_path)}">{boxes}'
+        f'<button type="submit" class="btn btn-xs btn-primary">{escape(_("Save"))}</button></form></details></span>'))
 
 
 # ---- the framework's lists (RegistryModelView) ---------------------------------------------------------
@@ -165,7 +190,6 @@ def tools(key, columns, offered, labels, export_url, columns_url):
 class ListTools:
     """导出 Excel and 列设置 for a FAB list (mixed into views/base.py RegistryModelView): both under the
     list's own permission (can_list), the export of the list's filter, order and visible columns."""
-
     def __init__(self, **kwargs):
         # FAB checks method_permission_name at each request; a view's own mapping is kept.
         self.method_permission_name = {"export": "list", "columns_setting": "list",

@@ -68,7 +68,9 @@ def name_of(obj) -> str:
 
 def value(v, column=None):
     """Any value as it reads on a page (a Markup passes through: a formatter already made it HTML)."""
-    if v is None or v == "":
+    if type(v) is str:  # most cells: nothing to do
+        return v if v and column != "geometry" else _geometry(v) if v else ""
+    if v is None:
         return ""
     if isinstance(v, Markup):
         return v

@@ -58,7 +58,7 @@ class Page:
         return url_for(request.endpoint, **(request.view_args or {}), **args, **cursor)
 
     def pager_html(self):
-        """首页 / 上一页 / 下一页 (views/templates/paging/_pager.html), none when all rows fit one page."""
+        """The pager of every list: 首页 / 上一页 / 下一页 by cursor; none when all rows fit one page."""
         if not (self.prev_cursor or self.next_cursor or not self.is_first):
             return Markup("")
 

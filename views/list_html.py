@@ -22,14 +22,19 @@ def _filter(name):
     return current_app.jinja_env.filters[name]
 
 
-def sort_link(view_name, column):
-    """FAB's link_order: this page's URL and arguments with the list ordered by `column`, ascending, or
-    the other way round from the current direction when the list is already ordered."""
+def sort_links(view_name, columns):
+    """{column: link}: FAB's link_order, this page's URL and arguments with the list ordered by the
+    column, ascending, or the other way round from the current direction when the list is ordered
+    (the arguments in FAB's order). Each argument is encoded once, not once per column."""
     args = request.args.to_dict()
-    ordered = f"_oc_{view_name}" in args
-    args[f"_oc_{view_name}"] = column
-    args[f"_od_{view_name}"] = ("desc" if args.get(f"_od_{view_name}") == "asc" else "asc") if ordered else "asc"
-    return f"{request.script_root}{request.path}?{urlencode(args)}"
+    oc, od = f"_oc_{view_name}", f"_od_{view_name}"
+    if oc in args:
+        args[od] = "desc" if args.get(od) == "asc" else "asc"
+    else:
+        args[oc], args[od] = None, "asc"
+    encoded = [None if k == oc else urlencode({k: v}) for k, v in args.items()]
+    base = f"{request.script_root}{request.path}?"
+    return {c: base + "&".join(urlencode({oc: c}) if e is None else e for e in encoded) for c in columns}
 
 
 def header(view_name, columns, labels, order_columns, ticks, crud):
@@ -42,11 +47,12 @@ def header(view_name, columns, labels, order_columns, ticks, crud):
     if crud:
         cells.append('<th class="col-md-1 col-lg-1 col-sm-1"></th>')
     ordered, direction = request.args.get(f"_oc_{view_name}"), request.args.get(f"_od_{view_name}")
+    links = sort_links(view_name, [c for c in columns if c in order_columns])
     for c in columns:
         label = escape(labels.get(c, c))
-        if c in order_columns:
+        if c in links:
             arrow = ("fa-chevron-up" if direction == "asc" else "fa-chevron-down") if c == ordered else "fa-arrows-v"
-            cells.append(f'<th><a href="{escape(sort_link(view_name, c))}">{label}'
+            cells.append(f'<th><a href="{escape(links[c])}">{label}'
                          f'<i class="fa {arrow} pull-right"></i></a></th>')
         else:
             cells.append(f"<th>{label}</th>")

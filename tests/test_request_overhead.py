@@ -1,13 +1,18 @@
 """What every page pays before its own work, made cheap without changing what it shows or allows:
 the navbar's menu rendered once per roles and language (app/menu_cache.py), the request's
 translations looked up once (app/translations_memo.py), the signed-in user read with its roles in
-one statement (app/security.py load_user). Speed is measured by bench/load.py, not here."""
+one statement (app/security.py load_user), the session cookie signed again only when it changed or
+is a minute old, the user's 列设置 read once per (user, stamp), one scope criterion for every Scoped
+model. Speed is measured by bench/load.py, not here."""
 import re
 
 from flask_babel import force_locale, gettext, refresh
-from sqlalchemy import event
+from sqlalchemy import delete, event, update
 
 from app import menu_cache
+from models import SCOPED_MODELS, ListSetting, Operator
+from models.base import Scoped
+from tests import factories
 
 
 def _menu(page):
@@ -172,3 +177,72 @@ def test_lists_render_as_fab_renders_them_in_each_language(app, client):
             assert button == ("查询" if lang == "zh" else "Search")
             assert not any(w in r for r in rows for w in ("None", "True", "False"))
         client.get("/lang/zh")
+
+
+def _session_cookies(response):
+    return [v for v in response.headers.get_all("Set-Cookie") if v.startswith("session=")]
+
+
+def test_a_repeated_list_page_sends_no_session_cookie(client):
+    client.auth.login("bank_a_op")
+    client.get("/caseview/list/")
+    again = client.get("/caseview/list/")
+    assert again.status_code == 200 and 'id="logout-form"' in again.get_data(as_text=True)
+    assert _session_cookies(again) == []
+    # a change to the session is still sent at once
+    client.get("/caseview/list/?_oc_CaseView=number&_od_CaseView=asc")
+    assert _session_cookies(client.get("/caseview/list/")) != []
+
+
+def test_column_settings_cost_no_statement_and_a_save_on_another_instance_is_seen_at_once(app, client, db):
+    factories.case(db, "bank_a_op")  # a row, so the list has its header
+    client.auth.login("bank_a_op")
+    with app.app_context():
+        engine = db.engine
+    client.get("/caseview/list/")
+    statements = []
+    record = lambda conn, cursor, sql, *rest: statements.append(sql)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/caseview/list/").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert "列设置" in page and "更新时间" in page
+    assert not [s for s in statements if "FROM list_setting" in s], statements
+    # Another instance saves 列设置 (views/exporting.py save_columns): the row and the user's version.
+    user = factories.user(db, "bank_a_op")
+    db.session.add(ListSetting(user_id=user.id, list_key="CaseView", columns=["number", "node"]))
+    db.session.execute(update(Operator).where(Operator.id == user.id).values(list_settings_stamp="elsewhere"))
+    db.session.commit()
+    try:
+        page = client.get("/caseview/list/").get_data(as_text=True)
+        headers = re.findall(r"<th><a href=[^>]*>([^<]+)<i", page) + re.findall(r"<th>([^<]+)</th>", page)
+        assert [h.strip() for h in headers] == ["编号", "当前环节"], headers
+    finally:
+        db.session.execute(delete(ListSetting).where(ListSetting.user_id == user.id))
+        db.session.commit()
+
+
+def test_one_scope_criterion_covers_every_scoped_model_each_by_its_own_clause(client):
+    """app/scope.py confines each statement of an institution user with one criterion on Scoped (one
+    per model, 25, took ~15 calls each of every statement); every Scoped model says for itself which
+    rows an institution sees (tests/test_isolation.py shows they stay confined)."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.util import LoaderCriteriaOption
+    assert {m.__name__ for m in SCOPED_MODELS} >= {"Case", "CaseParty", "Operator", "Institution", "AuditLog"}
+    assert all(issubclass(m, Scoped) and m.scope_clause.__func__ is not Scoped.scope_clause.__func__
+               for m in SCOPED_MODELS)
+    client.auth.login("bank_a_op")
+    criteria = []
+
+    def after_scope(state):  # listens after app/scope.py's _confine, registered at start-up
+        if state.is_select:
+            criteria.append([o for o in state.statement._with_options if isinstance(o, LoaderCriteriaOption)])
+
+    event.listen(Session, "do_orm_execute", after_scope)
+    try:
+        assert client.get("/caseview/list/").status_code == 200
+    finally:
+        event.remove(Session, "do_orm_execute", after_scope)
+    scoped = [c for c in criteria if c]
+    assert scoped and all(len(c) == 1 and c[0].root_entity is Scoped for c in scoped), criteria

@@ -7,6 +7,7 @@ found for. It is looked up again whenever that locale object changes or Flask-Ba
 memo: `refresh()` deletes `babel_translations` and `force_locale()` clears and restores it, which
 is the attribute Flask-Babel itself kept them in before version 3.
 """
+from babel import Locale
 from flask.globals import _cv_app
 from flask_babel import Domain, _get_current_context, get_translations
 
@@ -44,8 +45,26 @@ def _page_translations():
     return get_translations()
 
 
+def _parsed_locales(select):
+    """FAB's locale selector answers a string, which Flask-Babel parses into a Locale on every request
+    (reading the disk to check the locale exists); the Locale of each string is kept instead."""
+    parsed = {}
+
+    def selector():
+        chosen = select()
+        if chosen is None or isinstance(chosen, Locale):
+            return chosen
+        locale = parsed.get(chosen)
+        if locale is None:
+            locale = parsed[chosen] = Locale.parse(chosen)
+        return locale
+    return selector
+
+
 def install(app):
     Domain.get_translations = _get_translations
+    babel = app.extensions["babel"]
+    babel.locale_selector = _parsed_locales(babel.locale_selector)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _page_translations().ugettext(s),
         ngettext=lambda s, p, n: _page_translations().ungettext(s, p, n), newstyle=True,

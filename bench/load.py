@@ -366,7 +366,8 @@ class Tally:
 
 
 def drive(port, path, headers, seconds, threads):
-    """`threads` keep-alive connections GET `path` until `seconds` pass; (requests, elapsed, latencies).
+    """`threads` keep-alive connections GET `path` until `seconds` pass, each keeping the cookies it is
+    sent as a browser does; (requests, elapsed, latencies).
     A request that is not answered 200 stops the bench: a fast error page must not count as speed."""
     latencies, failures = [], []
     start = time.perf_counter()
@@ -375,12 +376,16 @@ def drive(port, path, headers, seconds, threads):
     def client():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine = []
+        own = dict(headers)  # this client's cookies: a browser keeps the session cookie the server re-signs
         while time.perf_counter() < deadline and not failures:
             t = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", path, headers=own)
                 response = conn.getresponse()
                 response.read()
+                if "Cookie" in own and response.getheader("Set-Cookie"):
+                    own["Cookie"] = "; ".join(f"{k}={v}" for k, v in _cookie(response, dict(
+                        c.split("=", 1) for c in own["Cookie"].split("; "))).items())
             except (http.client.HTTPException, ConnectionError):  # the server closed an idle keep-alive
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

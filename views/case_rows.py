@@ -10,7 +10,7 @@ from flask import g
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, null, select, type_coerce, union_all
 
 from app import rulebook
 from app.url_memo import row_link
@@ -23,11 +23,24 @@ from . import desk_common as dc
 COLUMNS = (Case.id, Case.number, Case.official_number, Case.business_key, Case.rules_version_id, Case.node,
            Case.updated_at, Case.submitted_at, Case.version)
 UNITS_SHOWN = 2
-# The units' 坐落 and the parties of a page's cases (:ids), built once (each page built them afresh).
-UNITS_OF = (select(CaseUnit.case_id, Unit.location).join(Unit, Unit.id == CaseUnit.unit_id)
-            .where(CaseUnit.case_id.in_(bindparam("ids", expanding=True))).order_by(CaseUnit.case_id, CaseUnit.id))
-PARTIES_OF = (select(CaseParty.case_id, CaseParty.role, CaseParty.name, CaseParty.confirmed_at)
-              .where(CaseParty.case_id.in_(bindparam("ids", expanding=True))).order_by(CaseParty.case_id, CaseParty.id))
+
+
+def _info_of():
+    """The units' 坐落 and the parties of a page's cases (:ids), in ONE statement (each statement costs
+    SQLAlchemy ~0.2 ms whatever it reads), built once: rows (case_id, kind "u"/"p", name: the unit's
+    坐落 or the party's name, role, confirmed_at, seq), in each case's order of units, then parties."""
+    ids = bindparam("ids", expanding=True)
+    units = (select(CaseUnit.case_id, literal("u").label("kind"), Unit.location.label("name"),
+                    type_coerce(null(), CaseParty.role.type).label("role"),
+                    type_coerce(null(), CaseParty.confirmed_at.type).label("confirmed_at"), CaseUnit.id.label("seq"))
+             .join(Unit, Unit.id == CaseUnit.unit_id).where(CaseUnit.case_id.in_(ids)))
+    parties = select(CaseParty.case_id, literal("p"), CaseParty.name, CaseParty.role, CaseParty.confirmed_at,
+                     CaseParty.id).where(CaseParty.case_id.in_(ids))
+    both = union_all(units, parties)
+    return both.order_by(both.selected_columns.case_id, both.selected_columns.kind, both.selected_columns.seq)
+
+
+INFO_OF = _info_of()
 
 
 def fetch(query):
@@ -40,13 +53,12 @@ def with_info(rows):
     who must confirm, with their confirmation."""
     if not rows:
         return []
-    ids = {"ids": [r.id for r in rows]}
-    units = defaultdict(list)
-    for case_id, location in db.session.execute(UNITS_OF, ids):
-        units[case_id].append(location)
-    parties = defaultdict(list)
-    for party in db.session.execute(PARTIES_OF, ids):
-        parties[party.case_id].append(party)
+    units, parties = defaultdict(list), defaultdict(list)
+    for row in db.session.execute(INFO_OF, {"ids": [r.id for r in rows]}):
+        if row.kind == "u":
+            units[row.case_id].append(row.name)
+        else:
+            parties[row.case_id].append(row)
     out = []
     show = row_link("DeskCaseView.show", "case_id")
     for row in rows:

@@ -9,6 +9,7 @@ gets g.data_scope, and the cases (with the rows hanging off them: units, parties
 payments, tax assessments, certificates) are confined further to their department, their department
 and below, or their own (filed or held). Institution administrators always see the whole institution.
 """
+import weakref
 from functools import lru_cache
 
 from flask import g, has_request_context
@@ -84,12 +85,23 @@ def install(app):
 
     app.before_request(set_scope_for_request)
 
+    # {statement: {criteria: the statement with them}}: a statement built once (app/security.py's,
+    # views/case_rows.py's) keeps its confined copy, whose cache key SQLAlchemy then works out once.
+    confined = weakref.WeakKeyDictionary()
+
     @event.listens_for(Session, "do_orm_execute")
     def _confine(state):
         iid = current_scope()
         if iid is None or not state.is_select or state.execution_options.get("skip_scope"):
             return
-        state.statement = state.statement.options(*_criteria(iid, g.get("data_scope")))
+        criteria = _criteria(iid, g.get("data_scope"))
+        try:
+            copies = confined.setdefault(state.statement, {})
+        except TypeError:  # a statement that cannot be weakly referenced: confined afresh
+            copies = {}
+        if criteria not in copies:
+            copies[criteria] = state.statement.options(*criteria)
+        state.statement = copies[criteria]
 
     @lru_cache(maxsize=4096)
     def _criteria(iid, data_scope):

@@ -1,13 +1,15 @@
 """URLs built once, not on every page: each page's layout asks url_for for some 20 static assets (FAB's
 CSS and scripts), and a list asks it once per row for the same link with another id.
 
-static(): the URL of an asset depends only on the endpoint, the file and the deployment's script root,
-so it is kept per process. row_link(): a function id -> URL, built with one url_for per page. assets():
+url_for in templates: the URL of an asset, or of a page named without ids (a menu tab, a form's
+action), depends only on the endpoint, its words and the deployment's script root, so it is kept per
+process. row_link(): a function id -> URL, built with one url_for per page. assets():
 FAB's stylesheet and script tags for the page frame (views/templates/layout.html)."""
 from flask import current_app, request, url_for
 from markupsafe import Markup, escape
 
 _MARKER = 918273645  # an id no row has while the link is built; replaced by each row's own
+MEMO_SIZE = 5000
 
 
 def install(app):
@@ -15,13 +17,16 @@ def install(app):
     memo = {}
 
     def url_for_memo(endpoint, **values):
-        if endpoint.endswith("static") and values.keys() == {"filename"}:
-            key = (endpoint, values["filename"], request.script_root)
-            url = memo.get(key)
-            if url is None:
-                url = memo[key] = build(endpoint, **values)
-            return url
-        return build(endpoint, **values)
+        # A named endpoint's URL with no values or a few words (a tab's which="todo") is the same on
+        # every page of the deployment; ids and searches are built afresh (they would only fill the memo).
+        if endpoint[0] == "." or len(memo) >= MEMO_SIZE or \
+                any(type(v) is not str or len(v) > 40 or k[0] == "_" for k, v in values.items()):
+            return build(endpoint, **values)
+        key = (endpoint, request.script_root, *sorted(values.items()))
+        url = memo.get(key)
+        if url is None:
+            url = memo[key] = build(endpoint, **values)
+        return url
 
     app.jinja_env.globals["url_for"] = url_for_memo
     app.jinja_env.globals["registry_assets"] = assets

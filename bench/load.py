@@ -11,7 +11,8 @@ For each database it
 2. captures, through the product in-process, the data statements of each page (bench/ceiling.py),
 3. serves the product (wsgi:app) and the ceiling (bench.ceiling:app) with gunicorn, 2 workers each, the
    project's gunicorn.conf.py, on loopback ports,
-4. signs in once per user (the real form, CSRF token and all) and reuses the session cookie,
+4. signs in once per user (the real form, CSRF token and all) and reuses the session cookie (a form
+   page, the progress query, is posted with its CSRF token and session as a browser does),
 5. drives each page with --threads client threads for --seconds, alternating product and ceiling
    rounds (--rounds of each, the order swapped every round, so a busy machine costs both alike),
 6. prints req/s, p50/p95 milliseconds and the ratio product/ceiling per page.
@@ -41,14 +42,14 @@ DATA = Path(os.environ.get("BENCH_DATA", "/work/benchdata"))
 BIN = Path(sys.executable).parent
 PASSWORD = "Demo@2026"
 
-# (name, user or None for a visitor, path). The progress query asks for bulk case 2 with its party's ID number.
+# (name, user or None for a visitor, path, form posted or None for a GET). The progress query is a form
+# (no ID number in a URL): bulk case 2 with the last 4 characters of its party's ID number.
 PAGES = [
-    ("case list", "bank_a_op", "/caseview/list/"),
-    ("待办", "bank_a_op", "/desk/office/todo"),
-    ("review queue", "reviewer", "/review/"),
-    ("unit search 坐落", "reviewer", "/unitview/list/?" + urlencode({"_flt_2_location": "12栋101室"})),
-    ("progress query", None, "/public/progress?" + urlencode({"number": "BENCH0000000002",
-                                                               "id_number": "X00000000000000002"})),
+    ("case list", "bank_a_op", "/caseview/list/", None),
+    ("待办", "bank_a_op", "/desk/office/todo", None),
+    ("review queue", "reviewer", "/review/", None),
+    ("unit search 坐落", "reviewer", "/unitview/list/?" + urlencode({"_flt_2_location": "12栋101室"}), None),
+    ("progress query", None, "/public/progress", {"number": "BENCH0000000002", "party": "0002"}),
 ]
 # A statement reading one of these tables is the page's data; the rest is sign-in, permissions, rules.
 DATA_TABLES = ("case_file", "case_unit", "case_party", "case_history", "unit", "unit_fts", "building")
@@ -132,20 +133,22 @@ def run(url, pages, args):
     try:
         app.wait("/healthz")
         ceiling.wait("/" + quote(pages[0][0]))
-        cookies = {user: login(app.port, user) for user in {u for _n, u, _p in pages if u}}
+        cookies = {user: login(app.port, user) for user in {u for _n, u, _p, _f in pages if u}}
         rows = []
-        for name, user, path in pages:
-            headers = {"Cookie": cookies[user]} if user else {}
-            check(app.port, path, headers, name)
+        for name, user, path, form in pages:
+            headers, body = ({"Cookie": cookies[user]}, None) if user else ({}, None)
+            if form is not None:  # a form: posted as a browser does, with its CSRF token and session
+                headers, body = visitor_form(app.port, path, form, headers)
+            check(app.port, path, headers, name, body)
             ceiling_path = "/" + quote(name)
             check(ceiling.port, ceiling_path, {}, name)
-            for port, p, h in ((app.port, path, headers), (ceiling.port, ceiling_path, {})):
-                drive(port, p, h, 1.0, args.threads)  # warm-up: every worker compiles its templates once
+            for port, p, h, b in ((app.port, path, headers, body), (ceiling.port, ceiling_path, {}, None)):
+                drive(port, p, h, 1.0, args.threads, b)  # warm-up: every worker compiles its templates once
             a, c = Tally(), Tally()
             for r in range(args.rounds):
-                order = [(a, app.port, path, headers), (c, ceiling.port, ceiling_path, {})]
-                for tally, port, p, h in (order if r % 2 == 0 else order[::-1]):
-                    tally.add(*drive(port, p, h, args.seconds, args.threads))
+                order = [(a, app.port, path, headers, body), (c, ceiling.port, ceiling_path, {}, None)]
+                for tally, port, p, h, b in (order if r % 2 == 0 else order[::-1]):
+                    tally.add(*drive(port, p, h, args.seconds, args.threads, b))
             print(f"  {name}: app {a.rate:.1f} req/s, ceiling {c.rate:.1f} req/s, ratio {a.rate / c.rate:.2f}",
                   flush=True)
             rows.append((name, a, c, len(queries[name])))
@@ -211,13 +214,14 @@ def capture(app, pages):
     event.listen(engine, "before_cursor_execute",
                  lambda conn, cursor, sql, params, *rest: statements.append((sql, params)))
     out = {}
-    for name, user, path in pages:
+    for name, user, path, form in pages:
         if user:
             landed = client.post("/login/", data={"username": user, "password": PASSWORD}, follow_redirects=True)
             assert 'id="logout-form"' in landed.get_data(as_text=True), f"{user} could not sign in"
-        client.get(path)
+        ask = (lambda: client.post(path, data=form)) if form is not None else (lambda: client.get(path))
+        ask()
         statements.clear()
-        assert client.get(path).status_code == 200, path
+        assert ask().status_code == 200, path
         out[name] = [(sql, params) for sql, params in statements if _DATA.search(sql)]
         if user:
             client.post("/logout/")
@@ -334,9 +338,25 @@ def login(port, user):
     return cookie
 
 
-def check(port, path, headers, name):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+def visitor_form(port, path, form, headers):
+    """(headers, body) to post `form` to `path` as a visitor's browser does: the session cookie and the
+    CSRF token of the form's page."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    page = response.read().decode()
+    jar = _cookie(response, {})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if not token:
+        sys.exit(f"{path}: no CSRF token on the form's page")
+    return ({"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
+             "Content-Type": "application/x-www-form-urlencoded"},
+            urlencode({**form, "csrf_token": token.group(1)}))
+
+
+def check(port, path, headers, name, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST" if body else "GET", path, body=body, headers=headers)
     response = conn.getresponse()
     body = response.read()
     if response.status != 200 or b"<table" not in body:
@@ -365,9 +385,9 @@ class Tally:
         return sorted(self.latencies)[int(len(self.latencies) * 0.95)] * 1000
 
 
-def drive(port, path, headers, seconds, threads):
+def drive(port, path, headers, seconds, threads, body=None):
     """`threads` keep-alive connections GET `path` until `seconds` pass, each keeping the cookies it is
-    sent as a browser does; (requests, elapsed, latencies).
+    sent as a browser does; `body`: a form posted instead; (requests, elapsed, latencies).
     A request that is not answered 200 stops the bench: a fast error page must not count as speed."""
     latencies, failures = [], []
     start = time.perf_counter()
@@ -380,7 +400,7 @@ def drive(port, path, headers, seconds, threads):
         while time.perf_counter() < deadline and not failures:
             t = time.perf_counter()
             try:
-                conn.request("GET", path, headers=own)
+                conn.request("POST" if body else "GET", path, body=body, headers=own)
                 response = conn.getresponse()
                 response.read()
                 if "Cookie" in own and response.getheader("Set-Cookie"):

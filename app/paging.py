@@ -127,6 +127,14 @@ def capped_counts(queries, cap=None):
     return [Count(n, cap) for n in counts]
 
 
+def capped_count_column(query, cap=None):
+    """capped_count as a column: a scalar subquery another statement reads with its rows."""
+    cap = count_cap() if cap is None else cap
+    stmt = query.statement if hasattr(query, "statement") else query
+    inner = stmt.order_by(None).with_only_columns(*_pk_columns(stmt)).limit(cap + 1).subquery()
+    return select(func.count()).select_from(inner).scalar_subquery().label("counted")
+
+
 def _pk_columns(stmt):
     """The primary key of the SELECT's first entity: what the count's subquery reads (an index, not rows)."""
     entity = stmt.column_descriptions[0]["entity"]
@@ -195,19 +203,31 @@ def page_size(requested=None, default=20):
     return max(1, min(int(requested or default), MAX_PAGE_SIZE))
 
 
-def paginate(query, column, direction, fetch, *, key, size, tiebreak=None, count=True, total=None, nullable=None):
+def paginate(query, column, direction, fetch, *, key, size, tiebreak=None, count=True, total=None, nullable=None,
+             fetch_counted=None):
     """One keyset page of `query` (a select() or a legacy Query) ordered by `column` `direction`
     ("asc"/"desc"), then the id. fetch(query) -> rows runs a limited query (it adds its loader options).
     key names the list in its cursors. The count is capped (capped_count) unless `total` is given or
-    count is False. nullable=False: the query's filter already excludes NULLs of the column."""
+    count is False. nullable=False: the query's filter already excludes NULLs of the column.
+    fetch_counted(query, count_column) -> (rows, count): the page's first statement reads the capped
+    count too, as a scalar subquery column (one statement fewer; a statement costs SQLAlchemy ~0.2 ms)."""
     tiebreak = tiebreak if tiebreak is not None else _id_of(column)
     if nullable is None:
         nullable = any(c.nullable for c in column.property.columns)
     cursor = read_cursor(key, _order_name(column, direction))
     which, value, row_id = cursor or ("after", None, None)
     forward = direction if which == "after" else ("desc" if direction == "asc" else "asc")
+    counted, pending = [], [capped_count_column(query)] if fetch_counted and total is None and count else []
+
+    def fetch_page(q):  # the count with the first statement only (a page crossing the NULL block reads on)
+        if not pending:
+            return fetch(q)
+        rows, n = fetch_counted(q, pending.pop())
+        if rows:  # no row (a page past the end): counted on its own below
+            counted.append(n)
+        return rows
     rows = _seek(query, column, tiebreak, forward, None if cursor is None else (value, row_id), size + 1,
-                 nullable, fetch)
+                 nullable, fetch_page)
     more = len(rows) > size
     rows = rows[:size]
     if which == "before":
@@ -220,7 +240,10 @@ def paginate(query, column, direction, fetch, *, key, size, tiebreak=None, count
             page.next_cursor = cursor_for(key, column, direction, last)
         if behind:
             page.prev_cursor = cursor_for(key, column, direction, first)
-    page.total = total if total is not None else capped_count(query) if count else None
+    if total is not None or not count:
+        page.total = total
+    else:
+        page.total = Count(counted[0], count_cap()) if counted else capped_count(query)
     return page
 
 

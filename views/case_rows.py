@@ -48,6 +48,12 @@ def fetch(query):
     return db.session.execute(query.with_only_columns(*COLUMNS)).all()
 
 
+def fetch_counted(query, count_column):
+    """fetch() with the list's capped count read in the same statement (app/paging.py paginate)."""
+    rows = db.session.execute(query.with_only_columns(*COLUMNS, count_column)).all()
+    return rows, rows[0].counted if rows else None
+
+
 def with_info(rows):
     """[(row, info)]: info holds the row's words (business, node), its first units' 坐落 and the parties
     who must confirm, with their confirmation."""

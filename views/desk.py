@@ -159,7 +159,8 @@ class DeskOfficeView(BaseView):
 
     def _list(self, which, query, order, title):
         """One keyset page of my cases (app/paging.py), newest first by `order` (never NULL in these lists)."""
-        page = paging.paginate(query, order, "desc", case_rows.fetch, key=which, size=PAGE_SIZE, nullable=False)
+        page = paging.paginate(query, order, "desc", case_rows.fetch, key=which, size=PAGE_SIZE, nullable=False,
+                               fetch_counted=case_rows.fetch_counted)
         rows = page.rows
         rejections = {}
         if which == "rejected" and rows:

@@ -32,9 +32,19 @@ def install(app):
     app.jinja_env.globals["registry_assets"] = assets
 
 
+_row_links = {}
+
+
 def row_link(endpoint, id_arg, **values):
-    """A function row id -> url_for(endpoint, <id_arg>=id, **values), for the rows of one page."""
-    head, tail = url_for(endpoint, **{id_arg: _MARKER}, **values).split(str(_MARKER))
+    """A function row id -> url_for(endpoint, <id_arg>=id, **values), for the rows of a page; the URL's
+    parts around the id are built once per (endpoint, values, script root)."""
+    key = (endpoint, id_arg, request.script_root, *sorted(values.items()))
+    parts = _row_links.get(key)
+    if parts is None:
+        parts = url_for(endpoint, **{id_arg: _MARKER}, **values).split(str(_MARKER))
+        if len(_row_links) < MEMO_SIZE:
+            _row_links[key] = parts
+    head, tail = parts
     return lambda row_id: f"{head}{int(row_id)}{tail}"
 
 

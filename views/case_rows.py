@@ -60,7 +60,7 @@ def with_info(rows):
     if not rows:
         return []
     units, parties = defaultdict(list), defaultdict(list)
-    for row in db.session.execute(INFO_OF, {"ids": [r.id for r in rows]}):
+    for row in db.session.execute(INFO_OF, {"ids": [r.id for r in rows]}).all():  # all at once, not row by row
         if row.kind == "u":
             units[row.case_id].append(row.name)
         else:

@@ -9,7 +9,10 @@ is the attribute Flask-Babel itself kept them in before version 3.
 """
 from babel import Locale
 from flask.globals import _cv_app
+import flask_babel
 from flask_babel import Domain, _get_current_context, get_translations
+
+_domain_lookup = flask_babel.get_domain
 
 _lookup = Domain.get_translations
 
@@ -61,8 +64,16 @@ def _parsed_locales(select):
     return selector
 
 
+def _get_domain():
+    """Flask-Babel's get_domain (what every Python-side _() asks first) without its two trips through
+    the g proxy: the request's domain, once Flask-Babel has set it."""
+    domain = getattr(_babel_context(), "babel_domain", None)
+    return domain if domain is not None else _domain_lookup()
+
+
 def install(app):
     Domain.get_translations = _get_translations
+    flask_babel.get_domain = _get_domain  # gettext() and its kin look the name up at each call
     babel = app.extensions["babel"]
     babel.locale_selector = _parsed_locales(babel.locale_selector)
     app.jinja_env.install_gettext_callables(

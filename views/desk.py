@@ -29,23 +29,6 @@ from .jobs import start as start_job
 PAGE_SIZE = 20
 
 
-def businesses_by_category():
-    """[(category label, [business])] in the rules' order, for the apply menu and the workbench."""
-    groups = {}
-    for b in rulebook.all_businesses():
-        if g.user and g.user.is_authenticated and not (applicants.may_apply(b, g.user) or _admin()):
-            continue
-        groups.setdefault(b.category, []).append(b)
-    out = []
-    for category, items in groups.items():
-        try:
-            label = rulebook.label("categories", category) or category
-        except Exception:
-            label = category
-        out.append((label, items))
-    return out
-
-
 class DeskApplyView(BaseView):
     """业务申请: the businesses grouped by category, then the lookup page of one business."""
     route_base = "/desk/apply"
@@ -54,7 +37,7 @@ class DeskApplyView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        return self.render_template("desk/apply_index.html", groups=businesses_by_category(), tx=dc.tx)
+        return self.render_template("desk/apply_index.html", groups=dc.businesses_by_category(), tx=dc.tx)
 
     @expose("/<key>/", methods=["GET", "POST"])
     @has_access
@@ -134,15 +117,11 @@ def _start(business, keys, unit_ids, group_name, back):
     return redirect(url_for("DeskCaseView.show", case_id=case.id))
 
 
-def _admin():
-    return any(r.name == "Admin" for r in g.user.roles)
-
-
 def _refused(view, business, admin_may_look=True):
     """The 403 page saying why, when the user may not apply for the business (its applicants and
     applicant_kinds); the administrator may look a business up, never start one."""
     why = applicants.refusal(business, g.user)
-    if why is None or admin_may_look and _admin():
+    if why is None or admin_may_look and dc.is_admin():
         return None
     return make_response(view.render_template("errors/page.html", code=403, title=PAGES[403][0], text=why,
                                               plain=False), 403)

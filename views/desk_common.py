@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import dictionary, rulebook
-from app.rulebook import legal
+from app.rulebook import applicants, legal
 from app.extensions import db
 from app.rulebook import markers
 from app.services import excel
@@ -310,3 +310,24 @@ def only_when_attrs(field, data, context=None, prefix="", shown=False):
     seen = {**(context or {}), **(data or {})}
     hidden = "" if shown or legal.applies(field, seen) else " hidden"   # an error is never hidden
     return Markup(f' data-only-when="{escape(json.dumps(field.only_when))}" data-prefix="{escape(prefix)}"{hidden}')
+
+
+def is_admin():
+    return any(r.name == "Admin" for r in g.user.roles)
+
+
+def businesses_by_category():
+    """[(category label, [business])] in the rules' order, for the apply menu and the workbench."""
+    groups = {}
+    for b in rulebook.all_businesses():
+        if g.user and g.user.is_authenticated and not (applicants.may_apply(b, g.user) or is_admin()):
+            continue
+        groups.setdefault(b.category, []).append(b)
+    out = []
+    for category, items in groups.items():
+        try:
+            label = rulebook.label("categories", category) or category
+        except Exception:
+            label = category
+        out.append((label, items))
+    return out

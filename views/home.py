@@ -12,6 +12,8 @@ from app.roles import REVIEWER
 from models import Case
 
 from . import case_rows
+from . import desk_common as dc
+from .desk_common import tx
 
 MONTHS = 12
 
@@ -35,7 +37,6 @@ def monthly_volume(today=None):
     institution scope confines an institution user to their own institution's cases)."""
     from app import rulebook
 
-    from .desk_common import tx
     today = today or dt.date.today()
     # The last MONTHS calendar months, this one included.
     index = today.year * 12 + today.month - 1 - (MONTHS - 1)
@@ -59,7 +60,6 @@ def monthly_volume(today=None):
 
 
 def _tx(text):
-    from .desk_common import tx
     return tx(text)
 
 
@@ -84,8 +84,7 @@ class HomeIndexView(IndexView):
             queues = review_queues(user)
             todo, done = _lists(user, queues)
             try:
-                from .desk import businesses_by_category
-                groups = businesses_by_category() if getattr(user, "institution_id", None) else []
+                groups = dc.businesses_by_category() if getattr(user, "institution_id", None) else []
             except Exception:  # the rules may be mid-edit; the lists still show
                 groups = []
         return self.render_template(self.index_template, appbuilder=self.appbuilder, todo=todo, done=done,

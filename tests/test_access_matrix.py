@@ -66,7 +66,7 @@ def rows_of(app, bank, username, party_name, seq):
     from app.demo import make_id_card
     from app.extensions import db
     from app.services import materials
-    from views.accounts import registration_dir
+    from app.services.registration_documents import folder as registration_dir
     with app.test_request_context():
         inst = factories.institution(db, bank)
         op = factories.user(db, username)

@@ -5,7 +5,6 @@ The login view replaces FAB's (RegistrySecurityManager.authdbview) and keeps POS
 account + password. Refusals are shown as the message of the LoginRefused raised by app/auth.
 """
 import secrets
-from pathlib import Path
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
@@ -44,10 +43,6 @@ def _send_code(phone, purpose, subject=None, body_template=None):
 
 def _sm():
     return appbuilder.sm
-
-
-def registration_dir(institution_id) -> Path:
-    return registration_documents.folder(institution_id)
 
 
 class LoginView(AuthDBView):

@@ -14,7 +14,6 @@ from app.extensions import db
 from app.services import registration_documents
 from models import Institution, Operator
 
-from .accounts import registration_dir
 
 
 class ReviewRegistrationView(BaseView):
@@ -65,7 +64,7 @@ class ReviewRegistrationView(BaseView):
     @expose("/<int:pk>/documents/<name>")
     @has_access
     def document(self, pk, name):
-        folder = registration_dir(pk)
+        folder = registration_documents.folder(pk)
         if name not in registration_documents.listing(pk):
             abort(404)
         return send_from_directory(folder, name, as_attachment=True)

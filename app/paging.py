@@ -11,6 +11,7 @@ PostgreSQL: above), and a page that runs out of one block goes on in the other w
 so every condition stays a plain index range.
 """
 import datetime as dt
+from functools import lru_cache
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -142,7 +143,13 @@ def _pk_columns(stmt):
 
 
 def _serializer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="registry-list-cursor")
+    """The cursors' signer, one per secret key (building one derives its key)."""
+    return _signer(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=4)
+def _signer(secret):
+    return URLSafeSerializer(secret, salt="registry-list-cursor")
 
 
 def _encode_value(v):

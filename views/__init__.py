@@ -16,9 +16,6 @@ def register(appbuilder):
     for name, label in ((APPLY, _l("Business application")), (OFFICE, _l("Business office")),
                         (QUERY, _l("Business query")), (SYSTEM, _l("System management"))):
         appbuilder.menu.add_category(name, label=label)
-    from flask import current_app
-    from .base import install_display
-    install_display(current_app)  # delete_words() for the list template (views/base.py)
     add = appbuilder.add_view
     add(CaseView, "Cases", label=_l("Cases"), icon="fa-folder-open", category=OFFICE, category_label=_l("Business office"))
     public.register(appbuilder)  # progress query, certificate and archive-proof verification come first

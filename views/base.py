@@ -198,21 +198,6 @@ class RegistryModelView(ListTools, ModelView):
         return attr
 
 
-def delete_words(modelview_name):
-    """(button, question) of a view whose delete means something else, from its delete_words; None for
-    FAB's own words (templates call this as a Jinja global, installed by install_display)."""
-    from app.extensions import appbuilder
-    for view in appbuilder.baseviews:
-        if view.__class__.__name__ == modelview_name:
-            words = getattr(view, "delete_words", None)
-            return (str(words[0]), str(words[1])) if words else None
-    return None
-
-
-def install_display(app):
-    app.jinja_env.globals["delete_words"] = delete_words
-
-
 class MenuTitle:
     """A page title worked out at render time from the menu item that opens the view."""
 

@@ -224,3 +224,38 @@ def test_a_cursor_carries_each_kind_of_sort_value_unchanged(app):
             cursor = paging.make_cursor("UnitView", "area.asc", value, 42)
         with app.test_request_context(f"/unitview/list/?after={cursor}"):
             assert paging.read_cursor("UnitView", "area.asc") == ("after", value, 42), value
+
+
+def test_a_list_built_once_makes_its_page_statements_once(client, tied):
+    """待办's query is built once with its per-request values bound by name (views/desk.py), so every
+    page of it, the first and any cursor's, reuses the same statements: no statement is made again."""
+    from app import paging
+    client.auth.login("bank_a_op")
+
+    def made():
+        return sum(len(memo) for memo in paging._DERIVED.values())
+    first = client.get("/desk/office/todo")
+    second_url = _link(first.get_data(as_text=True), "pager-next")
+    third_url = _link(client.get(second_url).get_data(as_text=True), "pager-next")
+    before = made()
+    for url in ("/desk/office/todo", second_url, third_url, second_url):
+        assert client.get(url).status_code == 200
+    assert made() == before
+
+
+def test_a_derived_statement_is_made_once_and_goes_with_its_base():
+    import gc
+    import weakref
+
+    from sqlalchemy import bindparam
+
+    from app import paging
+    base = select(Case).where(Case.executor_id == bindparam("me"))
+    calls = []
+    one = paging.derived(base, "page", lambda q: calls.append(q) or q.limit(21))
+    two = paging.derived(base, "page", lambda q: calls.append(q) or q.limit(21))
+    assert one is two and len(calls) == 1
+    gone = weakref.ref(base)
+    del base, one, two, calls
+    gc.collect()
+    assert gone() is None, "the memo keeps its base alive (a leak for per-request statements)"

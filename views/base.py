@@ -61,9 +61,9 @@ class SearchFormWidget(SearchWidget):
                                              data=Markup(f'{parts["json"]}, "active": {active}}}'), **kwargs)
 
 
-def _fetch_counted(query, count_column):
+def _fetch_counted(query, count_column, params):
     """A FAB list's rows with its capped count in the same statement (app/paging.py paginate)."""
-    rows = query.add_columns(count_column).all()
+    rows = query.add_columns(count_column).params(params).all()
     return [row[0] for row in rows], rows[0][1] if rows else None
 
 
@@ -114,7 +114,7 @@ class RegistryModelView(ListTools, ModelView):
         query = Filters.apply_all(self._inner_filters(filters), dm.session.query(dm.obj))
         size = paging.page_size(page_size, self.page_size)
         direction = "asc" if not order_column or order_direction == "asc" else "desc"  # FAB's default: desc
-        page = paging.paginate(query, column, direction, lambda q: q.all(), key=self.__class__.__name__, size=size,
+        page = paging.paginate(query, column, direction, lambda q, params: q.params(params).all(), key=self.__class__.__name__, size=size,
                                fetch_counted=_fetch_counted)
         pks = [self._serialize_pk_if_composite(pk) for pk in dm.get_keys(page.rows)]
         columns = self.visible_columns()   # 列设置 (views/exporting.py)

@@ -12,7 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, literal, null, select, type_coerce, union_all
 
-from app import rulebook
+from app import paging, rulebook
 from app.url_memo import row_link
 from app.extensions import db
 from app.rulebook import markers
@@ -43,14 +43,16 @@ def _info_of():
 INFO_OF = _info_of()
 
 
-def fetch(query):
+def fetch(query, params=None):
     """The rows of `query` (a select(Case) with its filter, order and limit), as plain rows."""
-    return db.session.execute(query.with_only_columns(*COLUMNS)).all()
+    return db.session.execute(paging.derived(query, "case rows", lambda q: q.with_only_columns(*COLUMNS)),
+                              params).all()
 
 
-def fetch_counted(query, count_column):
+def fetch_counted(query, count_column, params=None):
     """fetch() with the list's capped count read in the same statement (app/paging.py paginate)."""
-    rows = db.session.execute(query.with_only_columns(*COLUMNS, count_column)).all()
+    stmt = paging.derived(query, ("case rows", count_column), lambda q: q.with_only_columns(*COLUMNS, count_column))
+    rows = db.session.execute(stmt, params).all()
     return rows, rows[0].counted if rows else None
 
 

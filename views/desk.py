@@ -2,12 +2,14 @@
 and follow one's cases (todo, done, rejected, re-apply). The case page is in desk_case.py, batch
 entry (building table, Excel) in desk_batch.py.
 """
+from functools import lru_cache
+
 from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from app import jobs, paging, rulebook
@@ -136,10 +138,11 @@ class DeskOfficeView(BaseView):
     route_base = "/desk/office"
     default_view = "todo"
 
-    def _list(self, which, query, order, title):
+    def _list(self, which, title):
         """One keyset page of my cases (app/paging.py), newest first by `order` (never NULL in these lists)."""
+        query, order = office_statement(which)
         page = paging.paginate(query, order, "desc", case_rows.fetch, key=which, size=PAGE_SIZE, nullable=False,
-                               fetch_counted=case_rows.fetch_counted)
+                               fetch_counted=case_rows.fetch_counted, params=office_params(which))
         rows = page.rows
         rejections = {}
         if which == "rejected" and rows:
@@ -161,17 +164,17 @@ class DeskOfficeView(BaseView):
     @expose("/todo")
     @has_access
     def todo(self):
-        return self._list("todo", *office_query("todo"), _("Todo"))
+        return self._list("todo", _("Todo"))
 
     @expose("/done")
     @has_access
     def done(self):
-        return self._list("done", *office_query("done"), _("Done"))
+        return self._list("done", _("Done"))
 
     @expose("/rejected")
     @has_access
     def rejected(self):
-        return self._list("rejected", *office_query("rejected"), _("Rejected"))
+        return self._list("rejected", _("Rejected"))
 
     @expose("/<which>/export.xlsx", methods=["GET", "POST"])
     @has_access
@@ -221,14 +224,28 @@ class DeskOfficeView(BaseView):
 OFFICE_LISTS = ("todo", "done", "rejected")
 
 
-def office_query(which):
-    """(SELECT, order column) of one of my lists: 待办 (cases I am to act on), 已办 (I submitted),
-    已驳回 (mine waiting in a rejected state)."""
+@lru_cache(maxsize=None)
+def office_statement(which):
+    """(SELECT, order column) of one of my lists, built once, bound per request (office_params):
+    待办 (cases I am to act on), 已办 (I submitted), 已驳回 (mine waiting in a rejected state)."""
+    me = bindparam("me")
     if which == "todo":
-        return select(Case).where(Case.executor_id == g.user.id), Case.updated_at
+        return select(Case).where(Case.executor_id == me), Case.updated_at
     if which == "done":
-        return select(Case).where(Case.applicant_id == g.user.id, Case.submitted_at.is_not(None)), Case.submitted_at
-    return select(Case).where(Case.applicant_id == g.user.id, Case.node.in_(rejected_nodes())), Case.updated_at
+        return select(Case).where(Case.applicant_id == me, Case.submitted_at.is_not(None)), Case.submitted_at
+    return select(Case).where(Case.applicant_id == me, Case.node.in_(bindparam("rejected", expanding=True))), \
+        Case.updated_at
+
+
+def office_params(which):
+    # the rejected states come from the rules, which the console may change at any time
+    return {"me": g.user.id, **({"rejected": rejected_nodes()} if which == "rejected" else {})}
+
+
+def office_query(which):
+    """office_statement with this request's values in it (an export's query)."""
+    query, order = office_statement(which)
+    return query.params(office_params(which)), order
 
 
 def office_columns(which):

@@ -58,7 +58,7 @@ class ProofView(BaseView):
     def index(self):
         # Newest first, one keyset page (app/paging.py), the count capped.
         page = paging.paginate(self._query(), Certificate.issued_at, "desc",
-                               lambda q: db.session.scalars(q.options(joinedload(Certificate.unit))).all(),
+                               lambda q, params: db.session.scalars(q.options(joinedload(Certificate.unit)), params).all(),
                                key="proofs", size=PAGE_SIZE)
         rows = page.rows
         cases = self._cases(rows)

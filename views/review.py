@@ -49,11 +49,11 @@ def reviewer_queues():
     return [(node, label, count) for (node, label), count in zip(nodes, counts)]
 
 
-def _fetch_queue(query):
+def _fetch_queue(query, params):
     """Units, payments and tax assessments of the whole page in one query each (no query per row)."""
     return db.session.scalars(query.options(selectinload(Case.units).joinedload(CaseUnit.unit),
-                                            selectinload(Case.payments), selectinload(Case.tax_assessments))
-                              ).unique().all()
+                                            selectinload(Case.payments), selectinload(Case.tax_assessments)),
+                              params).unique().all()
 
 
 def queue_columns():

@@ -23,7 +23,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
@@ -169,12 +169,18 @@ class GroupView(UserGroupModelView):
 
 @lru_cache(maxsize=1)
 def _user_statement():
-    """load_user's statement, built once (building it was a quarter of the user's read)."""
-    return (select(Operator, UserSession.id, UserSession.ended_at, UserSession.end_reason, UserSession.last_seen_at)
-            .outerjoin(UserSession, (UserSession.user_id == Operator.id)
-                       & (UserSession.token_hash == bindparam("digest")))
-            .where(Operator.id == bindparam("pk"))
-            .options(joinedload(Operator.roles), joinedload(Operator.groups), joinedload(Operator.department)))
+    """load_user's statement, built once (building it was a quarter of the user's read). The user's
+    roles, groups, department and institution come through plain outer joins read by contains_eager:
+    joinedload's aliased joins made SQLAlchemy build an adapter per relation on every request, a
+    tenth of a page's time."""
+    related = (Operator.roles, Operator.groups, Operator.department, Operator.institution)
+    statement = (select(Operator, UserSession.id, UserSession.ended_at, UserSession.end_reason,
+                        UserSession.last_seen_at)
+                 .outerjoin(UserSession, (UserSession.user_id == Operator.id)
+                            & (UserSession.token_hash == bindparam("digest"))))
+    for relation in related:
+        statement = statement.outerjoin(relation)
+    return statement.where(Operator.id == bindparam("pk")).options(*(contains_eager(r) for r in related))
 
 
 class RegistrySecurityManager(SecurityManager):

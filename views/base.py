@@ -1,4 +1,5 @@
 """The base of every CRUD view: paging, shared labels, and forms that accept an unticked box."""
+from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import g, request, session
@@ -10,12 +11,14 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
+from sqlalchemy import select
 from sqlalchemy.orm import ColumnProperty
 from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
 from app import display, paging
+from app.extensions import db
 
 from . import list_html
 from .exporting import ListTools
@@ -61,10 +64,21 @@ class SearchFormWidget(SearchWidget):
                                              data=Markup(f'{parts["json"]}, "active": {active}}}'), **kwargs)
 
 
+def _fetch(query, params):
+    return db.session.scalars(query, params).unique().all()
+
+
 def _fetch_counted(query, count_column, params):
     """A FAB list's rows with its capped count in the same statement (app/paging.py paginate)."""
-    rows = query.add_columns(count_column).params(params).all()
+    stmt = paging.derived(query, ("list rows", count_column), lambda q: q.add_columns(count_column))
+    rows = db.session.execute(stmt, params).unique().all()
     return [row[0] for row in rows], rows[0][1] if rows else None
+
+
+@lru_cache(maxsize=None)
+def _whole_list(model):
+    """The SELECT of a list with no filter, built once: its page statements are made once too."""
+    return select(model)
 
 
 class ListTable(RenderTemplateWidget):
@@ -111,11 +125,12 @@ class RegistryModelView(ListTools, ModelView):
             order_column, order_direction = self.base_order
         column = self._sort_column(order_column)
         dm = self.datamodel
-        query = Filters.apply_all(self._inner_filters(filters), dm.session.query(dm.obj))
+        inner = self._inner_filters(filters)
+        query, params = (Filters.apply_all(inner, select(dm.obj)), None) if inner.filters else (_whole_list(dm.obj), {})
         size = paging.page_size(page_size, self.page_size)
         direction = "asc" if not order_column or order_direction == "asc" else "desc"  # FAB's default: desc
-        page = paging.paginate(query, column, direction, lambda q, params: q.params(params).all(), key=self.__class__.__name__, size=size,
-                               fetch_counted=_fetch_counted)
+        page = paging.paginate(query, column, direction, _fetch, key=self.__class__.__name__, size=size,
+                               fetch_counted=_fetch_counted, params=params)
         pks = [self._serialize_pk_if_composite(pk) for pk in dm.get_keys(page.rows)]
         columns = self.visible_columns()   # 列设置 (views/exporting.py)
         name = self.__class__.__name__

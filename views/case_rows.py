@@ -10,7 +10,7 @@ from flask import g
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, literal, null, select, type_coerce, union_all
+from sqlalchemy import bindparam, literal_column, null, select, type_coerce, union_all
 
 from app import paging, rulebook
 from app.url_memo import row_link
@@ -30,11 +30,11 @@ def _info_of():
     SQLAlchemy ~0.2 ms whatever it reads), built once: rows (case_id, kind "u"/"p", name: the unit's
     坐落 or the party's name, role, confirmed_at, seq), in each case's order of units, then parties."""
     ids = bindparam("ids", expanding=True)
-    units = (select(CaseUnit.case_id, literal("u").label("kind"), Unit.location.label("name"),
+    units = (select(CaseUnit.case_id, literal_column("'u'").label("kind"), Unit.location.label("name"),
                     type_coerce(null(), CaseParty.role.type).label("role"),
                     type_coerce(null(), CaseParty.confirmed_at.type).label("confirmed_at"), CaseUnit.id.label("seq"))
              .join(Unit, Unit.id == CaseUnit.unit_id).where(CaseUnit.case_id.in_(ids)))
-    parties = select(CaseParty.case_id, literal("p"), CaseParty.name, CaseParty.role, CaseParty.confirmed_at,
+    parties = select(CaseParty.case_id, literal_column("'p'"), CaseParty.name, CaseParty.role, CaseParty.confirmed_at,
                      CaseParty.id).where(CaseParty.case_id.in_(ids))
     both = union_all(units, parties)
     return both.order_by(both.selected_columns.case_id, both.selected_columns.kind, both.selected_columns.seq)
@@ -69,8 +69,12 @@ def with_info(rows):
             parties[row.case_id].append(row)
     out = []
     show = row_link("DeskCaseView.show", "case_id")
+    same_for = {}  # (rules version or business, node) -> per_business_and_node: a page has a few
     for row in rows:
-        same = per_business_and_node(rulebook.for_case(row), row.node)
+        key = (row.rules_version_id or row.business_key, row.node)
+        same = same_for.get(key)
+        if same is None:
+            same = same_for[key] = per_business_and_node(rulebook.for_case(row), row.node)
         shown = units[row.id]
         out.append((row, {**same, "url": show(row.id), "units": ", ".join(shown[:UNITS_SHOWN]) + ("…" if len(shown) > UNITS_SHOWN else ""),
                           "confirm": [p for p in parties[row.id] if p.role in same["confirm_roles"]]}))
@@ -82,8 +86,9 @@ def per_business_and_node(business, node):
     memo = g.setdefault("_case_rows", {})
     key = (id(business), node)  # the Business objects live at least as long as the request
     if key not in memo:
+        words = {"business": dc.tx(business.name), "node": dc.state_label(business, node)}
         memo[key] = {
-            "business": dc.tx(business.name), "node": dc.state_label(business, node),
+            **words, "html": {k: escape(v) for k, v in words.items()},  # escaped once, shown on many rows
             "confirm_roles": {role for role, spec in business.form.parties.items() if spec.confirm},
             "reapply": [t for t in markers.reapply_transitions(business.workflow, node)
                         if {r.name for r in g.user.roles} & set(t.roles)],
@@ -109,11 +114,11 @@ def rows_html(which, pairs, shown, results=None, rejections=None):
             f'<td data-label=""><input type="checkbox" class="print-pick" name="case_id" value="{c.id}" form="batch-print-form"></td>',
             f'<td data-label="{labels["number"]}"><a href="{i["url"]}">{escape(c.number)}</a>{official}</td>']
         if "business" in shown:
-            cells.append(f'<td data-label="{labels["business"]}">{escape(i["business"])}</td>')
+            cells.append(f'<td data-label="{labels["business"]}">{i["html"]["business"]}</td>')
         if "property" in shown:
             cells.append(f'<td data-label="{labels["property"]}">{escape(i["units"])}</td>')
         if "node" in shown:
-            cells.append(f'<td data-label="{labels["node"]}">{escape(i["node"])}</td>')
+            cells.append(f'<td data-label="{labels["node"]}">{i["html"]["node"]}</td>')
         if "parties" in shown:
             parties = " ".join(f'<span class="{"status-ok" if p.confirmed_at else "status-wait"}">{escape(p.name)}</span>'
                                for p in i["confirm"]) or "—"

@@ -1,12 +1,32 @@
 """Parts of the page frame that depend only on the language (and the deployment's script root), each
 rendered once per process: the confirmation and alert dialogs, the language menu. Every page rendered
 them afresh, each an include with its own copy of the page's context and a few translations: a tenth
-of a list page's template time. The navbar's menu has its own cache (app/menu_cache.py)."""
+of a list page's template time. The navbar's menu has its own cache (app/menu_cache.py).
+
+with_slots() keeps a part that differs per request in a few values only (the CSRF token, the user's
+name): rendered once per key with a marker in each value's place, the markers then replaced by the
+request's values, escaped."""
 from flask import current_app, request, session
 from flask_babel import get_locale
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 _rendered = {}
+_slotted = {}
+
+
+def _marker(name):
+    return f"\ue000{name}\ue001"  # private-use characters: no escaping touches them, no text holds them
+
+
+def with_slots(key, render, **values):
+    """render(**markers) once per key (keys must come from a small set: roles, language, list), then
+    this request's values put in the markers' places, each escaped."""
+    html = _slotted.get(key)
+    if html is None:
+        html = _slotted[key] = str(render(**{name: _marker(name) for name in values}))
+    for name, value in values.items():
+        html = html.replace(_marker(name), str(escape(value)))
+    return Markup(html)
 
 
 def fragment(name):

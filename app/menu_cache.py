@@ -8,11 +8,17 @@ user's roles, the language and the deployment's script root; our roles are confi
 A user holding a role kept in the database (FAB's Admin: its permissions can be edited at run time,
 by another instance too) gets the menu rendered afresh each time, as before. So does a request
 carrying an API token (FAB's JWT user): only cookie sessions and visitors are cached.
+
+The whole navbar around the menu is kept the same way (navbar_html): the signed-in user's name and the
+page's CSRF token (the sign-out form's) are put in per request (app/fragments.py with_slots).
 """
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+
+from app.fragments import with_slots
 
 
 def menu_html(menu):
@@ -25,6 +31,21 @@ def menu_html(menu):
         if key:
             cache[key] = html
     return html
+
+
+def navbar_html():
+    ab = current_app.appbuilder
+    signed_in = current_user.is_authenticated
+    values = {"user_name": current_user.get_full_name(), "csrf": generate_csrf()} if signed_in else {}
+    app_name = ab.app_name  # 参数设置 may rename the platform at any time
+
+    def render(**slots):
+        return current_app.jinja_env.get_template("frame/navbar.html").render(
+            appbuilder=ab, app_name=app_name, signed_in=signed_in, **slots)
+    key = _key(ab.sm)
+    if key is None:
+        return Markup(render(**values))
+    return with_slots(("navbar", key, app_name, signed_in, session.get("locale")), render, **values)
 
 
 def _key(sm):
@@ -53,3 +74,4 @@ def _template():
 def install(app):
     app.extensions["registry_menu"] = {}
     app.jinja_env.globals["registry_menu_html"] = menu_html
+    app.jinja_env.globals["registry_navbar"] = navbar_html

@@ -192,7 +192,12 @@ def _decode_value(tagged):
 
 
 def make_cursor(key, order, row_value, row_id):
-    return _serializer().dumps([key, order, _encode_value(row_value), row_id])
+    return _signed_cursor(current_app.config["SECRET_KEY"], key, order, row_value, row_id)
+
+
+@lru_cache(maxsize=4096, typed=True)  # a list's first pages are asked for again and again: sign each cursor once
+def _signed_cursor(secret, key, order, row_value, row_id):
+    return _signer(secret).dumps([key, order, _encode_value(row_value), row_id])
 
 
 def cursor_for(key, column, direction, row):

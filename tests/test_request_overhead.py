@@ -246,3 +246,27 @@ def test_one_scope_criterion_covers_every_scoped_model_each_by_its_own_clause(cl
         event.remove(Session, "do_orm_execute", after_scope)
     scoped = [c for c in criteria if c]
     assert scoped and all(len(c) == 1 and c[0].root_entity is Scoped for c in scoped), criteria
+
+
+def test_the_navbar_and_list_tools_are_kept_once_and_each_request_gets_its_own_name_and_token(app, client, db):
+    """bank_a_op and bank_a_op2 share roles, so they share one kept navbar and one kept 列设置 form
+    (app/fragments.py with_slots): each still sees their own name, escaped, and forms carrying their
+    own session's CSRF token, which signs them out."""
+    db.session.execute(update(Operator).where(Operator.username == "bank_a_op2").values(first_name="林雪<b>"))
+    db.session.commit()
+    pages = {}
+    for user in ("bank_a_op", "bank_a_op2"):
+        client.auth.login(user)
+        for _ in range(2):
+            page = client.get("/desk/office/todo").get_data(as_text=True)
+        tokens = set(re.findall(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page))
+        assert len(tokens) >= 1 and "\ue000" not in page
+        pages[user] = page, tokens
+        client.post("/logout/", data={"csrf_token": next(iter(tokens))})
+        assert 'id="logout-form"' not in client.get("/").get_data(as_text=True), f"{user} still signed in"
+    assert "陈晓东" in pages["bank_a_op"][0] and "林雪" not in pages["bank_a_op"][0]
+    assert "林雪&lt;b&gt;" in pages["bank_a_op2"][0] and "林雪<b>" not in pages["bank_a_op2"][0]
+    assert "陈晓东" not in pages["bank_a_op2"][0]
+    assert pages["bank_a_op"][1].isdisjoint(pages["bank_a_op2"][1])
+    # the tools keep the list they were shown on: the form goes back to this page
+    assert 'name="next" value="/desk/office/todo?"' in pages["bank_a_op"][0]

@@ -19,6 +19,7 @@ from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
@@ -27,6 +28,7 @@ from sqlalchemy import delete, select
 
 from app import audit, jobs, paging
 from app.extensions import db
+from app.fragments import with_slots
 from app.services import excel
 from models import ListSetting
 
@@ -170,19 +172,23 @@ def tools(key, columns, offered, labels, export_url, columns_url):
     """A list's 导出 Excel button and 列设置 control, as HTML (a template shows it as {{ list_tools }}; its
     .columns: [(column, label, shown)] for a template's own header): the
     export takes the list's current filter, order and visible columns; the columns form keeps the user's
-    choice (no script needed)."""
-    columns = [(c, str(labels.get(c, c)), c in columns) for c in offered]
-    boxes = "".join(f'<label class="checkbox-inline"><input type="checkbox" name="column" value="{escape(c)}"'
-                    f'{" checked" if on else ""}> {escape(label)}</label>' for c, label, on in columns)
-    return ToolsHtml(columns, Markup(
-        f'<span class="list-tools" data-list="{escape(key)}">'
-        f'<a class="btn btn-sm btn-default list-export" href="{escape(export_url)}"><i class="fa fa-file-excel-o"></i> '
-        f'{escape(_("Export to Excel"))}</a><details class="list-columns">'
-        f'<summary class="btn btn-sm btn-default"><i class="fa fa-columns"></i> {escape(_("Column settings"))}</summary>'
-        f'<form method="post" action="{escape(columns_url)}" class="list-columns-form well well-sm">'
-        f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
-        f'<input type="hidden" name="next" value="{escape(request.full_path)}">{boxes}'
-        f'<button type="submit" class="btn btn-xs btn-primary">{escape(_("Save"))}</button></form></details></span>'))
+    choice (no script needed). Rendered once per (list, columns, language); the export link, the CSRF
+    token and the page to come back to are put in per request (app/fragments.py)."""
+    columns = tuple((c, str(labels.get(c, c)), c in columns) for c in offered)
+
+    def render(export, csrf, back):
+        boxes = "".join(f'<label class="checkbox-inline"><input type="checkbox" name="column" value="{escape(c)}"'
+                        f'{" checked" if on else ""}> {escape(label)}</label>' for c, label, on in columns)
+        return (f'<span class="list-tools" data-list="{escape(key)}">'
+                f'<a class="btn btn-sm btn-default list-export" href="{export}"><i class="fa fa-file-excel-o"></i> '
+                f'{escape(_("Export to Excel"))}</a><details class="list-columns">'
+                f'<summary class="btn btn-sm btn-default"><i class="fa fa-columns"></i> {escape(_("Column settings"))}</summary>'
+                f'<form method="post" action="{escape(columns_url)}" class="list-columns-form well well-sm">'
+                f'<input type="hidden" name="csrf_token" value="{csrf}">'
+                f'<input type="hidden" name="next" value="{back}">{boxes}'
+                f'<button type="submit" class="btn btn-xs btn-primary">{escape(_("Save"))}</button></form></details></span>')
+    return ToolsHtml(list(columns), with_slots(("list tools", key, columns, columns_url, str(get_locale())), render,
+                                               export=export_url, csrf=generate_csrf(), back=request.full_path))
 
 
 # ---- the framework's lists (RegistryModelView) ---------------------------------------------------------

@@ -137,7 +137,8 @@ def create_app(test_config=None):
     from app import menu_cache, translations_memo
     menu_cache.install(app)  # the navbar's menu rendered once per roles and language
     translations_memo.install(app)  # the request's catalogue looked up once per request
-    from app import fragments, url_memo
+    from app import csrf_tokens, fragments, url_memo
+    csrf_tokens.install(app)  # the session's CSRF token signed once, not at every request
     url_memo.install(app)  # static assets' URLs built once
     fragments.install(app)  # the page frame's dialogs and language menu rendered once per language
     from app import health

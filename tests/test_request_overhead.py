@@ -270,3 +270,35 @@ def test_the_navbar_and_list_tools_are_kept_once_and_each_request_gets_its_own_n
     assert pages["bank_a_op"][1].isdisjoint(pages["bank_a_op2"][1])
     # the tools keep the list they were shown on: the form goes back to this page
     assert 'name="next" value="/desk/office/todo?"' in pages["bank_a_op"][0]
+
+
+def test_the_csrf_token_is_signed_once_per_session_and_still_guards_every_post(app, client):
+    """app/csrf_tokens.py: the session's token is signed once and reused; a token not of this session
+    is still refused, and the page's token still works."""
+    from app import csrf_tokens
+    client.auth.login("bank_a_op")
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production (test clients post without tokens otherwise)
+    try:
+        _csrf_guards(client, csrf_tokens)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def _csrf_guards(client, csrf_tokens):
+    signed_before = csrf_tokens._signed.cache_info().misses
+    first, second = (re.search(r'id="logout-form">\s*<input type="hidden" name="csrf_token" value="([^"]+)"',
+                               client.get("/desk/office/todo").get_data(as_text=True)).group(1) for _ in range(2))
+    assert first == second and csrf_tokens._signed.cache_info().misses == signed_before + 1
+    forged = first[:-3] + ("AAA" if not first.endswith("AAA") else "BBB")
+    assert client.post("/logout/", data={"csrf_token": forged}).status_code == 400
+    assert 'id="logout-form"' in client.get("/").get_data(as_text=True), "a forged token signed the user out"
+    client.post("/logout/", data={"csrf_token": first})
+    assert 'id="logout-form"' not in client.get("/").get_data(as_text=True)
+    # another session gets another token
+    page = client.get("/login/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/login/", data={"username": "bank_a_op", "password": "Demo@2026", "csrf_token": token})
+    again = client.get("/desk/office/todo").get_data(as_text=True)
+    assert 'id="logout-form"' in again, "bank_a_op could not sign in again"
+    third = re.search(r'name="csrf_token" value="([^"]+)"', again)
+    assert third and third.group(1) != first

@@ -39,5 +39,20 @@ def fragment(name):
     return html
 
 
+class _Baselib:
+    """FAB's macro library (appbuilder/baselib.html: get_nonce, menu macros) as the `baselib` every page
+    can use, FAB's own templates included (they call baselib.get_nonce() in blocks of our layout). An
+    {% import %} in the layout made the module afresh at every page; its macros need nothing of the
+    page's context (csp_nonce and _ are globals), so it is made once."""
+    def __init__(self, env):
+        self.env, self.module = env, None
+
+    def __getattr__(self, name):
+        if self.module is None:
+            self.module = self.env.get_template("appbuilder/baselib.html").module
+        return getattr(self.module, name)
+
+
 def install(app):
     app.jinja_env.globals["registry_fragment"] = fragment
+    app.jinja_env.globals["baselib"] = _Baselib(app.jinja_env)

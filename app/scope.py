@@ -45,12 +45,22 @@ def data_scope_of(user):
     kind = user.data_scope or departments.INSTITUTION
     if kind == departments.INSTITUTION or any(r.name == INSTITUTION_ADMIN for r in user.roles):
         return None
-    dept = user.department if user.department_id else None
-    if kind == departments.SUBTREE and dept is not None:
-        return (kind, dept.path, user.id)
-    if kind == departments.DEPARTMENT and dept is not None:
-        return (kind, dept.id, user.id)
+    dept = _department_of(user) if user.department_id else ()
+    if kind == departments.SUBTREE and dept:
+        return (kind, dept[1], user.id)
+    if kind == departments.DEPARTMENT and dept:
+        return (kind, dept[0], user.id)
     return (departments.OWN, user.id)
+
+
+def _department_of(user):
+    """(id, path) of the user's department, () when it does not exist: as read with the signed-in user
+    (app/security.py load_user), else loaded."""
+    known = user.__dict__.get("department_row")
+    if known is not None:
+        return known
+    dept = user.department
+    return (dept.id, dept.path) if dept is not None else ()
 
 
 def _case_clause(data_scope):

@@ -23,14 +23,14 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, lazyload
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
 from app import audit, login_log, sessions, settings
 from app.auth import LoginRefused, lockout, passwords
 from app.vocab import OPERATOR_STATUS, formatter
-from models import Operator, UserSession
+from models import Department, Operator, UserSession
 from models.base import utcnow
 
 SESSION_NONCE_KEY = "_registry_nonce"
@@ -170,17 +170,20 @@ class GroupView(UserGroupModelView):
 @lru_cache(maxsize=1)
 def _user_statement():
     """load_user's statement, built once (building it was a quarter of the user's read). The user's
-    roles, groups, department and institution come through plain outer joins read by contains_eager:
-    joinedload's aliased joins made SQLAlchemy build an adapter per relation on every request, a
-    tenth of a page's time."""
-    related = (Operator.roles, Operator.groups, Operator.department, Operator.institution)
+    roles and groups come through plain outer joins read by contains_eager: joinedload's aliased joins
+    made SQLAlchemy build an adapter per relation on every request, a tenth of a page's time. The
+    department is read as two columns (its id and path: all the data scope needs), the institution not
+    at all (a page that shows it loads it): each object loaded costs every request its row processors."""
+    related = (Operator.roles, Operator.groups)
     statement = (select(Operator, UserSession.id, UserSession.ended_at, UserSession.end_reason,
-                        UserSession.last_seen_at)
+                        UserSession.last_seen_at, Department.id.label("department_found"), Department.path)
                  .outerjoin(UserSession, (UserSession.user_id == Operator.id)
-                            & (UserSession.token_hash == bindparam("digest"))))
+                            & (UserSession.token_hash == bindparam("digest")))
+                 .outerjoin(Department, Department.id == Operator.department_id))
     for relation in related:
         statement = statement.outerjoin(relation)
-    return statement.where(Operator.id == bindparam("pk")).options(*(contains_eager(r) for r in related))
+    return statement.where(Operator.id == bindparam("pk")).options(
+        *(contains_eager(r) for r in related), lazyload(Operator.institution))
 
 
 class RegistrySecurityManager(SecurityManager):
@@ -327,8 +330,8 @@ class RegistrySecurityManager(SecurityManager):
     def load_user(self, pk):
         # Every request loads the signed-in user: with roles and groups in the same statement (FAB's
         # permission checks read both), not three.
-        # The department (data scope, app/scope.py) and this session's row (app/sessions.py) come in the
-        # same statement too.
+        # The department's id and path (data scope, app/scope.py) and this session's row (app/sessions.py)
+        # come in the same statement too.
         digest = sessions.current_token_hash()
         if digest is None:
             return None
@@ -341,8 +344,9 @@ class RegistrySecurityManager(SecurityManager):
         nonce = session.get(SESSION_NONCE_KEY)
         if not nonce or not user.session_nonce or not secrets.compare_digest(nonce, user.session_nonce):
             return None
-        if not sessions.check(*row[1:]):
+        if not sessions.check(*row[1:5]):
             return None
+        user.department_row = (row.department_found, row.path) if row.department_found is not None else ()
         return user
 
     def load_user_jwt(self, _jwt_header, jwt_data):

@@ -11,12 +11,13 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Optional
 
 from flask import current_app, g, has_app_context
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _, lazy_gettext as _l
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -242,23 +243,27 @@ class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions with the console's session timeout, read at each request (Flask
     reads PERMANENT_SESSION_LIFETIME, fixed at start-up). The timeout runs from the session's last
     request: the cookie is signed again when the session changed or its signature is RESIGN_SECONDS
-    old, not on every request (signing a cookie was a twentieth of a list page's time under load)."""
+    old, not on every request (signing a cookie was a twentieth of a list page's time under load).
+    Likewise a cookie's signature is checked once per (keys, cookie), not at every request
+    (_unsigned); its age is checked at every request, against the timeout of the moment."""
     RESIGN_SECONDS = 60
 
     def open_session(self, app, request):
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
+        if not app.secret_key:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
+        serializer, signer = _serializer(self, (*(app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key))
         try:
-            data, signed_at = serializer.loads(value, max_age=get("session_minutes") * 60, return_timestamp=True)
+            payload, signed_at = _unsigned(signer, value)
         except BadSignature:
             return self.session_class()
-        session = self.session_class(data)
-        # the signer's clock (the one max_age is checked against)
-        session.signed_age = serializer.make_signer().get_timestamp() - int(signed_at.timestamp())
+        age = signer.get_timestamp() - signed_at  # the signer's clock, as itsdangerous checks max_age
+        if not 0 <= age <= get("session_minutes") * 60:
+            return self.session_class()
+        session = self.session_class(serializer.load_payload(payload))
+        session.signed_age = age
         return session
 
     def should_set_cookie(self, app, session):
@@ -270,6 +275,24 @@ class SessionInterface(SecureCookieSessionInterface):
         if session.permanent:
             return datetime.now(timezone.utc) + timedelta(minutes=get("session_minutes"))
         return None
+
+
+@lru_cache(maxsize=8)
+def _serializer(interface, keys):
+    """Flask's serializer for these keys (the current one last) and its signer, built once rather than
+    per request."""
+    serializer = URLSafeTimedSerializer(list(keys), salt=interface.salt, serializer=interface.serializer,
+                                        signer_kwargs={"key_derivation": interface.key_derivation,
+                                                       "digest_method": interface.digest_method})
+    return serializer, serializer.make_signer()
+
+
+@lru_cache(maxsize=4096)
+def _unsigned(signer, value):
+    """(payload, signed at: seconds) of a cookie whose signature holds under the signer's keys; raises
+    BadSignature otherwise (not kept: only good cookies fill the cache)."""
+    payload, signed_at = signer.unsign(value, return_timestamp=True)
+    return payload, int(signed_at.timestamp())
 
 
 def install(app):

@@ -302,3 +302,33 @@ def _csrf_guards(client, csrf_tokens):
     assert 'id="logout-form"' in again, "bank_a_op could not sign in again"
     third = re.search(r'name="csrf_token" value="([^"]+)"', again)
     assert third and third.group(1) != first
+
+
+def _signed_in(client):
+    return 'id="logout-form"' in client.get("/desk/office/todo").get_data(as_text=True)
+
+
+def test_the_session_cookie_is_verified_once_and_still_refused_forged_or_timed_out(app, client, monkeypatch):
+    """app/settings.py SessionInterface: a cookie's signature is checked once per (keys, cookie), its age
+    at every request; a forged cookie is refused after the genuine one was kept, and the kept one is
+    refused once the console's session timeout has passed."""
+    from itsdangerous import TimestampSigner
+
+    from app import settings
+    client.auth.login("bank_a_op")
+    assert _signed_in(client), "bank_a_op could not sign in"
+    before = settings._unsigned.cache_info()
+    assert all(_signed_in(client) for _ in range(3))
+    after = settings._unsigned.cache_info()
+    assert after.misses == before.misses and after.hits >= before.hits + 3
+    genuine = client.get_cookie("session").value
+    forged = genuine[:-4] + ("AAAA" if not genuine.endswith("AAAA") else "BBBB")
+    client.set_cookie("session", forged)
+    assert not _signed_in(client), "a forged session cookie was accepted"
+    client.set_cookie("session", genuine)
+    assert _signed_in(client)
+    with app.app_context():
+        timeout = settings.get("session_minutes") * 60
+    now = TimestampSigner.get_timestamp
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now(self) + timeout + 5)
+    assert not _signed_in(client), "a session past its timeout was accepted"

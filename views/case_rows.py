@@ -7,7 +7,7 @@ depends only on its rules version and node, worked out once per (version, node) 
 from collections import defaultdict
 
 from flask import g
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, literal_column, null, select, type_coerce, union_all
@@ -149,7 +149,19 @@ def rows_html(which, pairs, shown, results=None, rejections=None):
     return Markup("\n".join(out))
 
 
+_LABELS = {}
+
+
 def _labels(which):
+    """The column headings (escaped) of a list, made once per (list, language)."""
+    key = (which, str(get_locale()))
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _LABELS[key] = _make_labels(which)
+    return labels
+
+
+def _make_labels(which):
     return {k: escape(v) for k, v in {
         "number": _("Number"), "business": _("Business"), "property": _("Property"), "node": _("Current node"),
         "parties": _("Parties confirmed"), "results": _("Certificates / proofs"), "submitted": _("Submitted at"),

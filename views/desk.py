@@ -4,15 +4,16 @@ entry (building table, Excel) in desk_batch.py.
 """
 from functools import lru_cache
 
-from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload, selectinload
 
-from app import jobs, paging, rulebook
+from app import fragments, jobs, paging, rulebook
 from app.errors import PAGES
 from app.extensions import db
 from app.rulebook import applicants, markers
@@ -156,10 +157,15 @@ class DeskOfficeView(BaseView):
         tools = exporting.tools(f"desk-{which}", shown, offered, offered, url_for(".export", which=which),
                                 url_for(".columns_setting", which=which))
         results = certificates.by_cases([c.id for c in rows]) if which == "done" else None
-        return self.render_template("desk/office.html", which=which, title=title, rows=rows, pager=page,
-                                    total=page.total, shown=shown, list_tools=tools,
-                                    header_html=case_rows.header_html(which, shown), rows_html=case_rows.rows_html(
-                                        which, case_rows.with_info(rows), shown, results, rejections))
+
+        def frame(**slots):
+            return render_template("desk/office_body.html", which=which, has_rows=bool(rows), **slots)
+        body = fragments.with_slots(
+            ("desk-office", which, bool(rows), str(get_locale()), request.script_root), frame,
+            total=page.total_html(), tools=tools, csrf=generate_csrf(), header=case_rows.header_html(which, shown),
+            rows=case_rows.rows_html(which, case_rows.with_info(rows), shown, results, rejections),
+            colspan=3 + len(shown), pager=page.pager_html())
+        return self.render_template("desk/office.html", which=which, title=title, body=body)
 
     @expose("/todo")
     @has_access
@@ -248,8 +254,19 @@ def office_query(which):
     return query.params(office_params(which)), order
 
 
+_COLUMNS = {}
+
+
 def office_columns(which):
-    """{column: heading} a desk list offers (列设置; the number is always shown)."""
+    """{column: heading} a desk list offers (列设置; the number is always shown), made once per (list,
+    language)."""
+    key = (which, str(get_locale()))
+    if key not in _COLUMNS:
+        _COLUMNS[key] = _office_columns(which)
+    return dict(_COLUMNS[key])
+
+
+def _office_columns(which):
     columns = {"number": _("Number"), "official_number": _("Registration number"), "business": _("Business"),
                "property": _("Property"), "node": _("Current node"), "parties": _("Parties confirmed")}
     if which == "done":
@@ -319,7 +336,6 @@ APPLY, OFFICE = "Apply", "Office"
 
 def register(appbuilder):
     from flask import current_app
-    from flask_wtf.csrf import generate_csrf
 
     from .desk_batch import DeskBatchView
     from .home import WorkbenchView

@@ -164,4 +164,21 @@ def init_app(app):
         for group, when in rules:
             view = _limit(group, when)(view)
         app.view_functions[endpoint] = view
+    _only_limited_routes(app)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+
+def _only_limited_routes(app):
+    """Flask-Limiter looks the limits of every request up before it, and after it its deductions and
+    headers (a fiftieth of a list page); the routes of RULES are the only ones with limits (there are no
+    default ones), so the others skip both."""
+    def only_limited(hook):
+        def hook_on_limited_routes(*args):
+            return hook(*args) if request.endpoint in RULES else (args[0] if args else None)
+        return hook_on_limited_routes
+
+    before, after = app.before_request_funcs[None], app.after_request_funcs[None]
+    i = before.index(limiter._check_request_limit)
+    before[i] = only_limited(before[i])
+    j = next(n for n, f in enumerate(after) if getattr(f, "args", None) == (limiter,))  # partial(__inject_headers, limiter)
+    after[j] = only_limited(after[j])

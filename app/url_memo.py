@@ -12,22 +12,24 @@ _MARKER = 918273645  # an id no row has while the link is built; replaced by eac
 MEMO_SIZE = 5000
 
 
+_memo = {}
+
+
+def url_for_memo(endpoint, **values):
+    """url_for, kept: a named endpoint's URL with no values or a few words (a tab's which="todo") is the
+    same on every page of the deployment; ids and searches are built afresh (they would only fill the
+    memo)."""
+    if endpoint[0] == "." or len(_memo) >= MEMO_SIZE or \
+            any(type(v) is not str or len(v) > 40 or k[0] == "_" for k, v in values.items()):
+        return url_for(endpoint, **values)
+    key = (endpoint, request.script_root, *sorted(values.items()))
+    url = _memo.get(key)
+    if url is None:
+        url = _memo[key] = url_for(endpoint, **values)
+    return url
+
+
 def install(app):
-    build = app.jinja_env.globals["url_for"]
-    memo = {}
-
-    def url_for_memo(endpoint, **values):
-        # A named endpoint's URL with no values or a few words (a tab's which="todo") is the same on
-        # every page of the deployment; ids and searches are built afresh (they would only fill the memo).
-        if endpoint[0] == "." or len(memo) >= MEMO_SIZE or \
-                any(type(v) is not str or len(v) > 40 or k[0] == "_" for k, v in values.items()):
-            return build(endpoint, **values)
-        key = (endpoint, request.script_root, *sorted(values.items()))
-        url = memo.get(key)
-        if url is None:
-            url = memo[key] = build(endpoint, **values)
-        return url
-
     app.jinja_env.globals["url_for"] = url_for_memo
     app.jinja_env.globals["registry_assets"] = assets
 

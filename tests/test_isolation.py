@@ -116,3 +116,22 @@ def test_scope_refuses_to_write_a_row_of_another_institution(app, bank_b_rows):
         with pytest.raises(ScopeViolation):
             db.session.flush()
         db.session.rollback()
+
+
+def test_rows_read_on_the_connection_are_confined_like_every_query(app, bank_b_rows):
+    """app/scope.py rows(): a list's plain rows, read without the ORM's result machinery, carry the same
+    scope: bank A's request reads none of bank B's cases, an unconfined one reads both."""
+    from flask import g
+
+    from app import scope
+    from app.extensions import db
+    case_b = bank_b_rows["caseview"][1]
+    with app.test_request_context():
+        bank_a = factories.institution(db, "bank_a")
+        mine = factories.case(db, "bank_a_op")
+        statement = select(Case.id, Case.institution_id).where(Case.id.in_([mine.id, case_b]))
+        g.institution_scope, g.data_scope = bank_a.id, None
+        assert scope.rows(statement) == [(mine.id, bank_a.id)]
+        g.institution_scope = None
+        assert sorted(r.id for r in scope.rows(statement)) == sorted([mine.id, case_b])
+        db.session.rollback()

@@ -227,3 +227,23 @@ def test_two_instances_on_one_redis_share_the_login_limit(two_instances):
     status, page = _login(b, "nobody-on-b")  # B's first attempt: the sixth for this address
     assert status == 429 and re.search(r"操作过于频繁，请在 \d+ 秒后重试", page)
     assert _login(a, "nobody-again")[0] == 429
+
+
+def test_routes_without_a_limit_skip_the_limiter_and_limited_ones_still_count(client, limits_on, monkeypatch):
+    """app/limits.py: only the routes of RULES have limits, so only they ask Flask-Limiter (which looked
+    every page's limits up)."""
+    from app.extensions import limiter
+    asked = []
+    identify = limiter.identify_request
+    monkeypatch.setattr(limiter, "identify_request", lambda: asked.append(1) or identify())
+    client.auth.login("bank_a_op")  # the sign-in form is limited: it asks
+    asked.clear()
+    assert 'id="logout-form"' in client.get("/desk/office/todo").get_data(as_text=True)
+    assert asked == []
+    client.auth.logout()
+    limit = int(limits_on["REGISTRY_RATELIMIT_PUBLIC"].split()[0])
+    env = {"REMOTE_ADDR": new_ip()}
+    for i in range(limit):
+        client.post("/public/progress", data={"number": f"NOPE{i}", "party": "1234"}, environ_base=env)
+    assert len(asked) >= limit
+    assert_chinese_429(client.post("/public/progress", data={"number": "NOPE", "party": "1234"}, environ_base=env))

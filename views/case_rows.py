@@ -12,7 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, literal_column, null, select, type_coerce, union_all
 
-from app import paging, rulebook
+from app import paging, rulebook, scope
 from app.url_memo import row_link
 from app.extensions import db
 from app.rulebook import markers
@@ -49,14 +49,13 @@ INFO_OF = _info_of()
 
 def fetch(query, params=None):
     """The rows of `query` (a select(Case) with its filter, order and limit), as plain rows."""
-    return db.session.execute(paging.derived(query, "case rows", lambda q: q.with_only_columns(*COLUMNS)),
-                              params).all()
+    return scope.rows(paging.derived(query, "case rows", lambda q: q.with_only_columns(*COLUMNS)), params)
 
 
 def fetch_counted(query, count_column, params=None):
     """fetch() with the list's capped count read in the same statement (app/paging.py paginate)."""
     stmt = paging.derived(query, ("case rows", count_column), lambda q: q.with_only_columns(*COLUMNS, count_column))
-    rows = db.session.execute(stmt, params).all()
+    rows = scope.rows(stmt, params)
     return rows, rows[0].counted if rows else None
 
 

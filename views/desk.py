@@ -17,6 +17,7 @@ from app import fragments, jobs, paging, rulebook
 from app.errors import PAGES
 from app.extensions import db
 from app.rulebook import applicants, markers
+from app.url_memo import url_for_memo
 from app.services import certificates, pdf
 from app.validators import ValidationFailed
 from models import Case, CaseHistory, CaseUnit, Unit
@@ -154,8 +155,9 @@ class DeskOfficeView(BaseView):
                 rejections[h.case_id] = h
         offered = office_columns(which)
         shown = exporting.chosen_columns(f"desk-{which}", offered)
-        tools = exporting.tools(f"desk-{which}", shown, offered, offered, url_for(".export", which=which),
-                                url_for(".columns_setting", which=which))
+        tools = exporting.tools(f"desk-{which}", shown, offered, offered,
+                                url_for_memo("DeskOfficeView.export", which=which),
+                                url_for_memo("DeskOfficeView.columns_setting", which=which))
         results = certificates.by_cases([c.id for c in rows]) if which == "done" else None
 
         def frame(**slots):

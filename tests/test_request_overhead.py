@@ -10,6 +10,7 @@ from flask_babel import force_locale, gettext, refresh
 from sqlalchemy import delete, event, update
 
 from app import menu_cache
+from app.security import SESSION_USER_COLUMNS
 from models import SCOPED_MODELS, ListSetting, Operator
 from models.base import Scoped
 from tests import factories
@@ -100,6 +101,9 @@ def test_the_signed_in_user_and_roles_cost_one_statement(app, client):
         event.remove(engine, "before_cursor_execute", record)
     security = [s for s in statements if re.search(r"\bFROM\s+ab_(user|role|group|user_role|user_group)\b", s)]
     assert len(security) == 1, security
+    # only what every page needs of the user: not the password hash, e-mail or login counts
+    read = set(re.findall(r"\bab_user\.(\w+)", security[0].split(" FROM ")[0]))
+    assert read == set(SESSION_USER_COLUMNS), read
 
 
 def _list_parts(page):

@@ -336,3 +336,36 @@ def test_the_session_cookie_is_verified_once_and_still_refused_forged_or_timed_o
     now = TimestampSigner.get_timestamp
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now(self) + timeout + 5)
     assert not _signed_in(client), "a session past its timeout was accepted"
+
+
+def test_a_slot_value_is_put_in_as_text_and_never_searched_for_markers(app):
+    """app/fragments.py with_slots: a value holding a marker's characters (a name typed with them) shows
+    as typed; it does not pull another slot's value (the CSRF token) into the page."""
+    from app.fragments import _marker, with_slots
+    with app.test_request_context():
+        html = with_slots(("test slots",), lambda **s: f"<p>{s['name']}</p><i>{s['token']}</i>",
+                          name=f"陈{_marker('token')}<b>", token="SECRET")
+    assert html == f"<p>陈{_marker('token')}&lt;b&gt;</p><i>SECRET</i>"
+
+
+def test_desk_lists_in_the_kept_frame_show_each_users_font_and_messages_once(app, client, db):
+    """app/fragments.py page(): 待办's frame is kept per language and font size; each user still gets
+    their own font size, the message flashed for them once, and the whole frame (navbar, language menu)."""
+    db.session.execute(update(Operator).where(Operator.username == "bank_a_op2").values(font_size="large"))
+    db.session.commit()
+    client.auth.login("bank_a_op")
+    first = client.get("/desk/office/todo").get_data(as_text=True)
+    assert 'id="logout-form"' in first and "registry-root font-" not in first and "业务办公" in first
+    token = re.search(r'name="csrf_token" value="([^"]+)"', first).group(1)
+    client.post("/desk/office/todo/columns", data={"column": ["number", "business"], "csrf_token": token})
+    flashed = client.get("/desk/office/todo").get_data(as_text=True)
+    assert flashed.count("列设置已保存") == 1
+    assert "列设置已保存" not in client.get("/desk/office/todo").get_data(as_text=True)
+    client.post("/logout/", data={"csrf_token": token})
+    client.auth.login("bank_a_op2")
+    large = client.get("/desk/office/todo").get_data(as_text=True)
+    assert "registry-root font-large" in large
+    client.get("/lang/en")
+    english = client.get("/desk/office/todo").get_data(as_text=True)
+    assert "Business office" in english and "registry-root font-large" in english and "业务办公" not in english
+    client.get("/lang/zh")

@@ -140,7 +140,7 @@ class DeskOfficeView(BaseView):
     route_base = "/desk/office"
     default_view = "todo"
 
-    def _list(self, which, title):
+    def _list(self, which):
         """One keyset page of my cases (app/paging.py), newest first by `order` (never NULL in these lists)."""
         query, order = office_statement(which)
         page = paging.paginate(query, order, "desc", case_rows.fetch, key=which, size=PAGE_SIZE, nullable=False,
@@ -167,22 +167,22 @@ class DeskOfficeView(BaseView):
             total=page.total_html(), tools=tools, csrf=generate_csrf(), header=case_rows.header_html(which, shown),
             rows=case_rows.rows_html(which, case_rows.with_info(rows), shown, results, rejections),
             colspan=3 + len(shown), pager=page.pager_html())
-        return self.render_template("desk/office.html", which=which, title=title, body=body)
+        return fragments.page(body)
 
     @expose("/todo")
     @has_access
     def todo(self):
-        return self._list("todo", _("Todo"))
+        return self._list("todo")
 
     @expose("/done")
     @has_access
     def done(self):
-        return self._list("done", _("Done"))
+        return self._list("done")
 
     @expose("/rejected")
     @has_access
     def rejected(self):
-        return self._list("rejected", _("Rejected"))
+        return self._list("rejected")
 
     @expose("/<which>/export.xlsx", methods=["GET", "POST"])
     @has_access

@@ -9,8 +9,9 @@ request's values, escaped."""
 import re
 
 from flask import current_app, render_template, request, session
-from flask_babel import get_locale
 from markupsafe import Markup, escape
+
+from app.translations_memo import locale_name
 
 _rendered = {}
 _slotted = {}
@@ -44,7 +45,7 @@ def page(body):
     from app.menu_cache import navbar_html
     ab = current_app.appbuilder
     font = current_user.font_size if current_user.is_authenticated else None
-    key = ("page", str(get_locale()), session.get("locale"), ab.app_name, font, request.script_root)
+    key = ("page", locale_name(), session.get("locale"), ab.app_name, font, request.script_root)
     messages = render_template("appbuilder/flash.html") if session.get("_flashes") else ""
     return with_slots(key, lambda **slots: render_template("frame/page.html", appbuilder=ab,
                                                            base_template=ab.base_template, **slots),
@@ -53,7 +54,7 @@ def page(body):
 
 def fragment(name):
     """views/templates/<name> rendered with only the language to go on (no user, no request data)."""
-    key = (name, str(get_locale()), session.get("locale"), request.script_root)
+    key = (name, locale_name(), session.get("locale"), request.script_root)
     html = _rendered.get(key)
     if html is None:
         html = _rendered[key] = Markup(current_app.jinja_env.get_template(name).render(

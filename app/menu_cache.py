@@ -13,12 +13,12 @@ The whole navbar around the menu is kept the same way (navbar_html): the signed-
 page's CSRF token (the sign-out form's) are put in per request (app/fragments.py with_slots).
 """
 from flask import current_app, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from app.fragments import with_slots
+from app.translations_memo import locale_name
 
 
 def menu_html(menu):
@@ -57,7 +57,7 @@ def _key(sm):
         names = (sm.auth_role_public,)  # by its configured name: FAB's get_public_role() is a query
     if not names or any(name not in sm.builtin_roles for name in names):
         return None
-    return names, str(get_locale()), request.script_root
+    return names, locale_name(), request.script_root
 
 
 def _template():

@@ -64,6 +64,14 @@ def _parsed_locales(select):
     return selector
 
 
+def locale_name():
+    """str(get_locale()) for the request, read from Flask-Babel's context memo without its look-ups (the
+    keys of every kept fragment and heading carry the language: some ten per page)."""
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    return str(locale if locale is not None else flask_babel.get_locale())
+
+
 def _get_domain():
     """Flask-Babel's get_domain (what every Python-side _() asks first) without its two trips through
     the g proxy: the request's domain, once Flask-Babel has set it."""

@@ -7,7 +7,6 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.utils.base import get_column_root_relation, is_column_dotted
 from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired
 
 from app import display, paging
 from app.extensions import db
+from app.translations_memo import locale_name
 
 from . import list_html
 from .exporting import ListTools
@@ -45,7 +45,7 @@ class SearchFormWidget(SearchWidget):
         args = self.template_args
         dm = self.filters.datamodel
         cached = not any(dm.is_relation(c) for c in args["include_cols"])
-        key = (args["route_base"], tuple(args["include_cols"]), str(get_locale()))
+        key = (args["route_base"], tuple(args["include_cols"]), locale_name())
         parts = self._parts.get(key) if cached else None
         if parts is None:
             search = self.filters.get_search_filters()

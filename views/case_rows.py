@@ -7,7 +7,7 @@ depends only on its rules version and node, worked out once per (version, node) 
 from collections import defaultdict
 
 from flask import g
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, literal_column, null, select, type_coerce, union_all
@@ -16,6 +16,7 @@ from app import paging, rulebook, scope
 from app.url_memo import row_link
 from app.extensions import db
 from app.rulebook import markers
+from app.translations_memo import locale_name
 from models import Case, CaseParty, CaseUnit, Unit
 
 from . import desk_common as dc
@@ -153,7 +154,7 @@ _LABELS = {}
 
 def _labels(which):
     """The column headings (escaped) of a list, made once per (list, language)."""
-    key = (which, str(get_locale()))
+    key = (which, locale_name())
     labels = _LABELS.get(key)
     if labels is None:
         labels = _LABELS[key] = _make_labels(which)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, select
@@ -17,8 +17,9 @@ from app import fragments, jobs, paging, rulebook
 from app.errors import PAGES
 from app.extensions import db
 from app.rulebook import applicants, markers
-from app.url_memo import url_for_memo
 from app.services import certificates, pdf
+from app.translations_memo import locale_name
+from app.url_memo import url_for_memo
 from app.validators import ValidationFailed
 from models import Case, CaseHistory, CaseUnit, Unit
 
@@ -163,7 +164,7 @@ class DeskOfficeView(BaseView):
         def frame(**slots):
             return render_template("desk/office_body.html", which=which, has_rows=bool(rows), **slots)
         body = fragments.with_slots(
-            ("desk-office", which, bool(rows), str(get_locale()), request.script_root), frame,
+            ("desk-office", which, bool(rows), locale_name(), request.script_root), frame,
             total=page.total_html(), tools=tools, csrf=generate_csrf(), header=case_rows.header_html(which, shown),
             rows=case_rows.rows_html(which, case_rows.with_info(rows), shown, results, rejections),
             colspan=3 + len(shown), pager=page.pager_html())
@@ -262,7 +263,7 @@ _COLUMNS = {}
 def office_columns(which):
     """{column: heading} a desk list offers (列设置; the number is always shown), made once per (list,
     language)."""
-    key = (which, str(get_locale()))
+    key = (which, locale_name())
     if key not in _COLUMNS:
         _COLUMNS[key] = _office_columns(which)
     return dict(_COLUMNS[key])

@@ -19,7 +19,6 @@ from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
@@ -30,6 +29,7 @@ from app import audit, jobs, paging
 from app.extensions import db
 from app.fragments import with_slots
 from app.services import excel
+from app.translations_memo import locale_name
 from models import ListSetting
 
 from .downloads import XLSX, file_response
@@ -187,7 +187,7 @@ def tools(key, columns, offered, labels, export_url, columns_url):
                 f'<input type="hidden" name="csrf_token" value="{csrf}">'
                 f'<input type="hidden" name="next" value="{back}">{boxes}'
                 f'<button type="submit" class="btn btn-xs btn-primary">{escape(_("Save"))}</button></form></details></span>')
-    return ToolsHtml(list(columns), with_slots(("list tools", key, columns, columns_url, str(get_locale())), render,
+    return ToolsHtml(list(columns), with_slots(("list tools", key, columns, columns_url, locale_name()), render,
                                                export=export_url, csrf=generate_csrf(), back=request.full_path))
 
 

@@ -44,7 +44,8 @@ def page(body):
 
     from app.menu_cache import navbar_html
     ab = current_app.appbuilder
-    font = current_user.font_size if current_user.is_authenticated else None
+    user = current_user._get_current_object()
+    font = user.font_size if user.is_authenticated else None
     key = ("page", locale_name(), session.get("locale"), ab.app_name, font, request.script_root)
     messages = render_template("appbuilder/flash.html") if session.get("_flashes") else ""
     return with_slots(key, lambda **slots: render_template("frame/page.html", appbuilder=ab,

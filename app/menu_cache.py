@@ -35,22 +35,24 @@ def menu_html(menu):
 
 def navbar_html():
     ab = current_app.appbuilder
-    signed_in = current_user.is_authenticated
-    values = {"user_name": current_user.get_full_name(), "csrf": generate_csrf()} if signed_in else {}
+    user = current_user._get_current_object()
+    signed_in = user.is_authenticated
+    values = {"user_name": user.get_full_name(), "csrf": generate_csrf()} if signed_in else {}
     app_name = ab.app_name  # 参数设置 may rename the platform at any time
 
     def render(**slots):
         return current_app.jinja_env.get_template("frame/navbar.html").render(
             appbuilder=ab, app_name=app_name, signed_in=signed_in, **slots)
-    key = _key(ab.sm)
+    key = _key(ab.sm, user)
     if key is None:
         return Markup(render(**values))
     return with_slots(("navbar", key, app_name, signed_in, session.get("locale")), render, **values)
 
 
-def _key(sm):
-    if current_user.is_authenticated:
-        names = tuple(sorted({r.name for r in sm.get_user_roles(current_user)}))
+def _key(sm, user=None):
+    user = current_user._get_current_object() if user is None else user
+    if user.is_authenticated:
+        names = tuple(sorted({r.name for r in sm.get_user_roles(user)}))
     elif request.headers.get("Authorization"):
         return None
     else:

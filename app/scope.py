@@ -31,10 +31,11 @@ def current_scope():
 
 def set_scope_for_request():
     g.institution_scope = g.data_scope = None
-    if current_user.is_authenticated and any(r.name in INSTITUTION_ROLES for r in current_user.roles):
+    user = current_user._get_current_object()  # loads the user; each current_user.x goes through two proxies
+    if user.is_authenticated and any(r.name in INSTITUTION_ROLES for r in user.roles):
         # An institution role without an institution sees nothing (fail closed).
-        g.institution_scope = current_user.institution_id or -1
-        g.data_scope = data_scope_of(current_user)
+        g.institution_scope = user.institution_id or -1
+        g.data_scope = data_scope_of(user)
 
 
 def data_scope_of(user):

@@ -29,7 +29,7 @@ def _fresh_menu(app, client, url):
     saved = dict(cache)
     cache.clear()
     original = menu_cache._key
-    menu_cache._key = lambda sm: None  # nothing cached, nothing read from the cache
+    menu_cache._key = lambda *args: None  # nothing cached, nothing read from the cache
     try:
         return _menu(client.get(url).get_data(as_text=True))
     finally:

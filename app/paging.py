@@ -15,8 +15,9 @@ import weakref
 from functools import lru_cache
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import urlencode
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
@@ -25,6 +26,7 @@ from sqlalchemy import and_, bindparam, func, select, tuple_
 from werkzeug.exceptions import BadRequest
 
 from app.extensions import db
+from app.url_memo import url_for_memo
 
 DEFAULT_COUNT_CAP = 10000
 MAX_PAGE_SIZE = 100
@@ -57,7 +59,11 @@ class Page:
     def link(self, **cursor):
         """The URL of this list with its filters and order and the given cursor (none: the first page)."""
         args = {k: v for k, v in self.args.items() if k not in ("after", "before") and not k.startswith("page")}
-        return url_for(request.endpoint, **(request.view_args or {}), **args, **cursor)
+        args.update(cursor)
+        # the list's own URL (kept) and its arguments, encoded as url_for encodes them (werkzeug's _urlencode)
+        base = url_for_memo(request.endpoint, **(request.view_args or {}))
+        query = urlencode([(k, v) for k, v in args.items() if v is not None], safe="!$'()*,/:;?@")
+        return f"{base}?{query}" if query else base
 
     def pager_html(self):
         """The pager of every list: 首页 / 上一页 / 下一页 by cursor; none when all rows fit one page."""

@@ -259,3 +259,20 @@ def test_a_derived_statement_is_made_once_and_goes_with_its_base():
     del base, one, two, calls
     gc.collect()
     assert gone() is None, "the memo keeps its base alive (a leak for per-request statements)"
+
+
+def test_a_pager_link_is_the_url_url_for_builds(app):
+    """Page.link builds the list's URL once (app/url_memo.py) and adds its arguments as url_for encodes
+    them: Chinese, spaces, slashes and ampersands in a filter, a cursor, a dropped page number."""
+    from flask import url_for
+
+    from app.paging import Page
+    args = {"_flt_0_location": "长沙 12栋/101室&x=1", "_oc_CaseView": "number", "page_CaseView": "3", "empty": ""}
+    with app.test_request_context("/caseview/list/", query_string=args):
+        from flask import request
+        request.url_rule = app.url_map._rules_by_endpoint["CaseView.list"][0]
+        request.view_args = {}
+        page = Page(rows=[], size=20, args=request.args.to_dict())
+        for cursor in ({"after": "eyJ4IjoxfQ.abc-_"}, {"before": "x y"}, {}):
+            expected = url_for("CaseView.list", **{k: v for k, v in args.items() if not k.startswith("page")}, **cursor)
+            assert page.link(**cursor) == expected, cursor

@@ -5,12 +5,14 @@ query each for the whole page: hydrating each case with its units, their units a
 objects (some 90 objects a page) cost a third of 待办's time. Each row is paired with what it shows that
 depends only on its rules version and node, worked out once per (version, node) per request."""
 from collections import defaultdict
+from functools import lru_cache
 
 from flask import g
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, literal_column, null, select, type_coerce, union_all
+from sqlalchemy import Integer, bindparam, func, literal_column, null, select, type_coerce, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app import paging, rulebook, scope
 from app.url_memo import row_link
@@ -26,26 +28,29 @@ COLUMNS = (Case.id, Case.number, Case.official_number, Case.business_key, Case.r
 UNITS_SHOWN = 2
 
 
-def _info_of():
-    """The units' 坐落 and the parties of a page's cases (:ids), in ONE statement, built once: rows
-    (case_id, kind "u"/"p", name: the unit's 坐落 or the party's name, role, confirmed_at, seq), in each
-    case's order of units, then parties.
+@lru_cache(maxsize=None)
+def info_of(dialect):
+    """The units' 坐落 and the parties of a page's cases (:ids), in ONE statement, built once per database
+    kind: rows (case_id, kind "u"/"p", name: the unit's 坐落 or the party's name, role, confirmed_at, seq),
+    in each case's order of units, then parties. PostgreSQL takes the ids as one array (= ANY): an
+    expanded IN list is 40 parameters a page for SQLAlchemy to render and the driver to send one by one.
     A Core statement on the tables, so the scope layer (app/scope.py) does not confine it again: it
     reads only what hangs off the cases of `ids`, which the page's own confined statement found. Run
     through the ORM, with the scope's criteria on its three tables, it cost more than its rows."""
+    def of_page(column):
+        if dialect == "postgresql":
+            return column == func.any(bindparam("ids", type_=ARRAY(Integer)))
+        return column.in_(bindparam("ids", expanding=True))
     cu, u, cp = CaseUnit.__table__.c, Unit.__table__.c, CaseParty.__table__.c
     units = (select(cu.case_id, literal_column("'u'").label("kind"), u.location.label("name"),
                     type_coerce(null(), cp.role.type).label("role"),
                     type_coerce(null(), cp.confirmed_at.type).label("confirmed_at"), cu.id.label("seq"))
-             .join(Unit.__table__, u.id == cu.unit_id).where(cu.case_id.in_(bindparam("ids", expanding=True))))
-    parties = select(cp.case_id, literal_column("'p'"), cp.name, cp.role, cp.confirmed_at,
-                     cp.id).where(cp.case_id.in_(bindparam("ids", expanding=True)))
+             .join(Unit.__table__, u.id == cu.unit_id).where(of_page(cu.case_id)))
+    parties = select(cp.case_id, literal_column("'p'"), cp.name, cp.role, cp.confirmed_at, cp.id).where(
+        of_page(cp.case_id))
     both = union_all(units, parties)
     return both.order_by(both.selected_columns.case_id, both.selected_columns.kind, both.selected_columns.seq) \
         .execution_options(skip_scope=True)
-
-
-INFO_OF = _info_of()
 
 
 def fetch(query, params=None):
@@ -66,7 +71,8 @@ def with_info(rows):
     if not rows:
         return []
     units, parties = defaultdict(list), defaultdict(list)
-    for row in db.session.execute(INFO_OF, {"ids": [r.id for r in rows]}).all():  # all at once, not row by row
+    statement = info_of(db.session.get_bind().dialect.name)
+    for row in db.session.execute(statement, {"ids": [r.id for r in rows]}).all():  # all at once, not row by row
         if row.kind == "u":
             units[row.case_id].append(row.name)
         else:

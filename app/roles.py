@@ -14,6 +14,15 @@ PUBLIC = "Public"
 # Roles whose every query is confined to the user's own institution (enforced in app/scope.py).
 INSTITUTION_ROLES = frozenset({INSTITUTION_ADMIN, OPERATOR})
 
+
+def role_names(user):
+    """The names of the user's own roles (not those of their groups): as read with the signed-in user
+    (app/security.py load_user keeps them as `role_refs`), else from the roles relation."""
+    refs = getattr(user, "__dict__", {}).get("role_refs")
+    if refs is not None:
+        return {r.name for r in refs[0]}
+    return {r.name for r in getattr(user, "roles", None) or ()}
+
 READ = "can_list|can_show"
 WRITE = "can_list|can_show|can_add|can_edit|can_delete|can_download"
 

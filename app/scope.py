@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import and_, event, exists, or_, select, true
 from sqlalchemy.orm import Session, with_loader_criteria
 
-from app.roles import ADMIN, INSTITUTION_ADMIN, INSTITUTION_ROLES
+from app.roles import ADMIN, INSTITUTION_ADMIN, INSTITUTION_ROLES, role_names
 
 
 class ScopeViolation(PermissionError):
@@ -32,7 +32,7 @@ def current_scope():
 def set_scope_for_request():
     g.institution_scope = g.data_scope = None
     user = current_user._get_current_object()  # loads the user; each current_user.x goes through two proxies
-    if user.is_authenticated and any(r.name in INSTITUTION_ROLES for r in user.roles):
+    if user.is_authenticated and role_names(user) & INSTITUTION_ROLES:
         # An institution role without an institution sees nothing (fail closed).
         g.institution_scope = user.institution_id or -1
         g.data_scope = data_scope_of(user)
@@ -44,7 +44,7 @@ def data_scope_of(user):
     "own" (fail closed)."""
     from app import departments
     kind = user.data_scope or departments.INSTITUTION
-    if kind == departments.INSTITUTION or any(r.name == INSTITUTION_ADMIN for r in user.roles):
+    if kind == departments.INSTITUTION or INSTITUTION_ADMIN in role_names(user):
         return None
     dept = _department_of(user) if user.department_id else ()
     if kind == departments.SUBTREE and dept:
@@ -162,6 +162,6 @@ def own_rows(user_column):
     The institution scope above still applies on top for the institutions' roles."""
     if not current_user.is_authenticated:
         return user_column == -1
-    if any(r.name == ADMIN for r in current_user.roles):
+    if ADMIN in role_names(current_user):
         return true()
     return user_column == current_user.id

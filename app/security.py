@@ -9,6 +9,7 @@ audit entry for every sign-in, failure, lockout and sign-out.
 import re
 import secrets
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import action, expose, has_access
@@ -21,9 +22,9 @@ from flask_appbuilder.security.views import (ResetMyPasswordView, ResetPasswordV
                                             UserGroupModelView)
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import bindparam, false, inspect, select, true, union_all
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import contains_eager, lazyload, load_only
+from sqlalchemy.orm import lazyload, load_only
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
@@ -174,23 +175,35 @@ SESSION_USER_COLUMNS = ("id", "first_name", "username", "active", "institution_i
                         "session_nonce", "department_id", "data_scope", "list_settings_stamp")
 
 
+class RoleRef(NamedTuple):
+    """A role as the signed-in user's permission checks read it (FAB's get_user_roles: id and name)."""
+    id: int
+    name: str
+
+
 @lru_cache(maxsize=1)
 def _user_statement():
-    """load_user's statement, built once (building it was a quarter of the user's read). The user's
-    roles and groups come through plain outer joins read by contains_eager: joinedload's aliased joins
-    made SQLAlchemy build an adapter per relation on every request, a tenth of a page's time. The
-    department is read as two columns (its id and path: all the data scope needs), the institution not
-    at all (a page that shows it loads it): each object loaded costs every request its row processors."""
-    from flask_appbuilder.security.sqla.models import Group
-    statement = (select(Operator, UserSession.id, UserSession.ended_at, UserSession.end_reason,
-                        UserSession.last_seen_at, Department.id.label("department_found"), Department.path)
-                 .outerjoin(UserSession, (UserSession.user_id == Operator.id)
-                            & (UserSession.token_hash == bindparam("digest")))
-                 .outerjoin(Department, Department.id == Operator.department_id)
-                 .outerjoin(Operator.roles).outerjoin(Operator.groups))
-    return statement.where(Operator.id == bindparam("pk")).options(
-        load_only(*(getattr(Operator, c) for c in SESSION_USER_COLUMNS)), contains_eager(Operator.roles),
-        contains_eager(Operator.groups).load_only(Group.id, Group.name), lazyload(Operator.institution))
+    """load_user's statement, built once (building it was a quarter of the user's read): the user (the
+    columns above), this session's row, the department's id and path (all the data scope needs) and a
+    row per role, the user's own and their groups' (via_group), as plain columns. Roles, groups,
+    department and institution read as objects cost every request their row processors (the user's
+    read was a sixth of 待办's time); the relations still load when a page asks for them."""
+    from flask_appbuilder.security.sqla.models import Role, assoc_group_role, assoc_user_group, assoc_user_role
+    own = select(assoc_user_role.c.user_id, Role.id, Role.name, false().label("via_group")) \
+        .join(Role, Role.id == assoc_user_role.c.role_id)
+    grouped = select(assoc_user_group.c.user_id, Role.id, Role.name, true()) \
+        .join(assoc_group_role, assoc_group_role.c.group_id == assoc_user_group.c.group_id) \
+        .join(Role, Role.id == assoc_group_role.c.role_id)
+    roles = union_all(own, grouped).subquery("user_roles")
+    return (select(Operator, UserSession.id, UserSession.ended_at, UserSession.end_reason, UserSession.last_seen_at,
+                   Department.id.label("department_found"), Department.path, roles.c.id.label("role_id"),
+                   roles.c.name.label("role_name"), roles.c.via_group)
+            .outerjoin(UserSession, (UserSession.user_id == Operator.id)
+                       & (UserSession.token_hash == bindparam("digest")))
+            .outerjoin(Department, Department.id == Operator.department_id)
+            .outerjoin(roles, roles.c.user_id == Operator.id)
+            .where(Operator.id == bindparam("pk"))
+            .options(load_only(*(getattr(Operator, c) for c in SESSION_USER_COLUMNS)), lazyload("*")))
 
 
 class RegistrySecurityManager(SecurityManager):
@@ -342,9 +355,10 @@ class RegistrySecurityManager(SecurityManager):
         digest = sessions.current_token_hash()
         if digest is None:
             return None
-        row = self.session.execute(_user_statement(), {"pk": int(pk), "digest": digest}).unique().first()
-        if not row:
+        rows = self.session.execute(_user_statement(), {"pk": int(pk), "digest": digest}).all()
+        if not rows:
             return None
+        row = rows[0]
         user = row[0]
         if not user.is_active or user.status == "departed":
             return None
@@ -354,7 +368,17 @@ class RegistrySecurityManager(SecurityManager):
         if not sessions.check(*row[1:5]):
             return None
         user.department_row = (row.department_found, row.path) if row.department_found is not None else ()
+        refs = {(r.via_group, r.role_id): RoleRef(r.role_id, r.role_name) for r in rows if r.role_id is not None}
+        user.role_refs = (tuple(v for (g, _i), v in refs.items() if not g), tuple(v for (g, _i), v in refs.items() if g))
         return user
+
+    def get_user_roles(self, user):
+        """The user's roles and their groups' (FAB's permission checks): as read with the signed-in user
+        (load_user), else through the relations."""
+        refs = getattr(user, "__dict__", {}).get("role_refs")
+        if refs is not None and user.is_authenticated:
+            return list(refs[0] + refs[1])
+        return super().get_user_roles(user)
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         # A bearer token carries no cookie session, hence no nonce: check the account only.

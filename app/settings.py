@@ -217,7 +217,7 @@ STAFF_ROLES = frozenset({roles.ADMIN, roles.REVIEWER, roles.CONFIGURATOR})  # th
 
 
 def is_staff(user) -> bool:
-    return any(r.name in STAFF_ROLES for r in (getattr(user, "roles", None) or ()))
+    return bool(roles.role_names(user) & STAFF_ROLES)
 
 
 def staff_address_refused(ip, allow=None, deny=None) -> Optional[str]:

@@ -7,7 +7,7 @@ model. Speed is measured by bench/load.py, not here."""
 import re
 
 from flask_babel import force_locale, gettext, refresh
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, event, select, update
 
 from app import menu_cache
 from app.security import SESSION_USER_COLUMNS
@@ -369,3 +369,26 @@ def test_desk_lists_in_the_kept_frame_show_each_users_font_and_messages_once(app
     english = client.get("/desk/office/todo").get_data(as_text=True)
     assert "Business office" in english and "registry-root font-large" in english and "业务办公" not in english
     client.get("/lang/zh")
+
+
+def test_a_role_given_through_a_group_counts_from_the_next_request_and_stops_when_taken_away(app, client, db):
+    """app/security.py load_user reads the user's roles and their groups' as plain rows with the user:
+    a group's role opens its pages at the next request, and closes them as soon as it is taken away."""
+    from flask_appbuilder.security.sqla.models import Group, Role, assoc_user_group
+    client.auth.login("bank_a_op2")
+    assert client.get("/rules/").status_code == 403
+    group = Group(name="rules-helpers", label="rules helpers",
+                  roles=[db.session.scalar(select(Role).where(Role.name == "Configurator"))])
+    db.session.add(group)
+    db.session.flush()
+    helper = db.session.scalar(select(Operator.id).where(Operator.username == "bank_a_op2"))
+    db.session.execute(assoc_user_group.insert().values(user_id=helper, group_id=group.id))
+    db.session.commit()
+    try:
+        assert client.get("/rules/").status_code == 200
+        assert 'id="logout-form"' in client.get("/desk/office/todo").get_data(as_text=True)  # still an operator
+    finally:
+        db.session.execute(assoc_user_group.delete().where(assoc_user_group.c.group_id == group.id))
+        db.session.delete(group)
+        db.session.commit()
+    assert client.get("/rules/").status_code == 403

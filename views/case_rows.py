@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from app import paging, rulebook, scope
 from app.url_memo import row_link
 from app.extensions import db
+from app.roles import role_names
 from app.rulebook import markers
 from app.translations_memo import locale_name
 from models import Case, CaseParty, CaseUnit, Unit
@@ -101,7 +102,7 @@ def per_business_and_node(business, node):
             **words, "html": {k: escape(v) for k, v in words.items()},  # escaped once, shown on many rows
             "confirm_roles": {role for role, spec in business.form.parties.items() if spec.confirm},
             "reapply": [t for t in markers.reapply_transitions(business.workflow, node)
-                        if {r.name for r in g.user.roles} & set(t.roles)],
+                        if role_names(g.user) & set(t.roles)],
             "reapply_targets": lambda t: markers.reapply_targets(business.workflow, node, t),
             "state_label": lambda n: dc.state_label(business, n)}
     return memo[key]

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import dictionary, rulebook
+from app import dictionary, roles, rulebook
 from app.rulebook import applicants, legal
 from app.extensions import db
 from app.rulebook import markers
@@ -313,7 +313,7 @@ def only_when_attrs(field, data, context=None, prefix="", shown=False):
 
 
 def is_admin():
-    return any(r.name == "Admin" for r in g.user.roles)
+    return roles.ADMIN in roles.role_names(g.user)
 
 
 def businesses_by_category():

@@ -8,7 +8,7 @@ from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.roles import REVIEWER
+from app.roles import REVIEWER, role_names
 from models import Case
 
 from . import case_rows
@@ -66,7 +66,7 @@ def _tx(text):
 def review_queues(user):
     """[(node, label, count)] of the registry's queues, for reviewers' home page; [] for everyone else.
     The counts come from the queue page's own function (views/review.py: reviewer_queues)."""
-    if not any(r.name == REVIEWER for r in user.roles):
+    if REVIEWER not in role_names(user):
         return []
     from .review import reviewer_queues
     return reviewer_queues()

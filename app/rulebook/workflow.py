@@ -23,7 +23,7 @@ __all__ = ["WorkflowError", "Problem", "start_case", "available_events", "check"
 
 
 def _role_names(user):
-    return {r.name for r in getattr(user, "roles", [])}
+    return role_names.role_names(user)
 
 
 def _same_institution(case, user):

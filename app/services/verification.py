@@ -71,7 +71,7 @@ def outbox_text(message) -> str:
     """The body as the signed-in user may read it: the code only for an Admin in sandbox mode."""
     from flask_login import current_user
     code = reveal(message)
-    if code and current_user.is_authenticated and any(r.name == roles.ADMIN for r in current_user.roles):
+    if code and current_user.is_authenticated and roles.ADMIN in roles.role_names(current_user):
         return message.body.replace(MASK, code, 1)
     return message.body
 
@@ -145,4 +145,4 @@ STAFF_ROLES = frozenset({roles.ADMIN, roles.REVIEWER, roles.CONFIGURATOR})
 
 
 def may_reset_by_sms(user) -> bool:
-    return not any(r.name in STAFF_ROLES for r in user.roles)
+    return not roles.role_names(user) & STAFF_ROLES

@@ -8,7 +8,7 @@ name): rendered once per key with a marker in each value's place, the markers th
 request's values, escaped."""
 import re
 
-from flask import current_app, render_template, request, session
+from flask import current_app, request, session
 from markupsafe import Markup, escape
 
 from app.translations_memo import locale_name
@@ -33,24 +33,6 @@ def with_slots(key, render, **values):
     escaped = {name: str(escape(value)) for name, value in values.items()}
     # one pass: a value put in is never searched for markers (a name typed with these characters stays text)
     return Markup(_MARKERS.sub(lambda m: escaped[m.group(1)], html))
-
-
-def page(body):
-    """A whole page of the frame (layout.html) around `body`, for a page with nothing of its own but its
-    content: the frame is rendered once per (language, platform name, font size, script root), the
-    navbar (app/menu_cache.py), the messages and the body are put in per request. Rendering the frame
-    through Jinja was a twentieth of a list page's time."""
-    from flask_login import current_user
-
-    from app.menu_cache import navbar_html
-    ab = current_app.appbuilder
-    user = current_user._get_current_object()
-    font = user.font_size if user.is_authenticated else None
-    key = ("page", locale_name(), session.get("locale"), ab.app_name, font, request.script_root)
-    messages = render_template("appbuilder/flash.html") if session.get("_flashes") else ""
-    return with_slots(key, lambda **slots: render_template("frame/page.html", appbuilder=ab,
-                                                           base_template=ab.base_template, **slots),
-                      navbar=navbar_html(), messages=Markup(messages), body=body)
 
 
 def fragment(name):

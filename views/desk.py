@@ -13,9 +13,10 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload, selectinload
 
-from app import fragments, jobs, paging, rulebook
+from app import frame, jobs, paging, rulebook
 from app.errors import PAGES
 from app.extensions import db
+from app.fragments import with_slots
 from app.rulebook import applicants, markers
 from app.services import certificates, pdf
 from app.translations_memo import locale_name
@@ -161,14 +162,14 @@ class DeskOfficeView(BaseView):
                                 url_for_memo("DeskOfficeView.columns_setting", which=which))
         results = certificates.by_cases([c.id for c in rows]) if which == "done" else None
 
-        def frame(**slots):
+        def render_body(**slots):
             return render_template("desk/office_body.html", which=which, has_rows=bool(rows), **slots)
-        body = fragments.with_slots(
-            ("desk-office", which, bool(rows), locale_name(), request.script_root), frame,
+        body = with_slots(
+            ("desk-office", which, bool(rows), locale_name(), request.script_root), render_body,
             total=page.total_html(), tools=tools, csrf=generate_csrf(), header=case_rows.header_html(which, shown),
             rows=case_rows.rows_html(which, case_rows.with_info(rows), shown, results, rejections),
             colspan=3 + len(shown), pager=page.pager_html())
-        return fragments.page(body)
+        return frame.page(body)
 
     @expose("/todo")
     @has_access
